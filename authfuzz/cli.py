@@ -1,0 +1,45 @@
+"""The ``authfuzz`` command: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from authfuzz import __version__
+
+
+def _testbed(argv: list[str]) -> int:
+    from testbed.serve import main
+
+    return main(argv)
+
+
+COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="authfuzz",
+        description="Security regression gate and auth fuzzer for python.org's release API.",
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<10} {summary}" for name, (summary, _) in COMMANDS.items())
+        + "\n\nRun 'authfuzz COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"authfuzz {__version__}")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
+    if not args or args[0].startswith("-"):
+        parser.parse_args(args or ["--help"])
+        return 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        parser.error(f"unknown command {command!r} (choose from {', '.join(sorted(COMMANDS))})")
+    return COMMANDS[command][1](rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The historical defects of the real API, as switches that are off by default.
+
+Each switch is the smallest deviation from HEAD that reproduces one report, so
+that a harness test failing against it proves the harness detects exactly that
+class of bug. The names are part of the command-line interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    summary: str
+    reference: str
+
+
+DEFECTS: tuple[Defect, ...] = (
+    Defect(
+        "guest-fallthrough",
+        "v1: a known username with a wrong key (or with no ApiKey row) authenticates as that user",
+        "Feb 2026 bypass, fixed by pythondotorg#2946",
+    ),
+    Defect(
+        "legacy-credentials",
+        "v1: username/api_key in the query string or form body are read as credentials",
+        "fixed by pythondotorg#3015",
+    ),
+    Defect(
+        "session-cookie-write",
+        "v1: a staff session cookie without an API key may write",
+        "fixed by pythondotorg#3015",
+    ),
+    Defect(
+        "inactive-user",
+        "v1: an inactive user's valid API key is accepted",
+        "fixed by pythondotorg#3015",
+    ),
+    Defect(
+        "unscoped-bulk-delete",
+        "release-file bulk delete without a usable release filter deletes every file",
+        "fixed by pythondotorg#3015 (v1) and #3016 (v2)",
+    ),
+    Defect(
+        "no-url-constraint",
+        "release-file URL fields accept any host (no prefix rule, no database constraint)",
+        "fixed by pythondotorg#2947",
+    ),
+    Defect(
+        "http-urls",
+        "release-file URL fields accept new http://www.python.org/ values",
+        "fixed by pythondotorg#3014",
+    ),
+    Defect(
+        "sidecar-mismatch",
+        "signature and SBOM URLs may point at any python.org path, not url + suffix",
+        "fixed by pythondotorg#3014",
+    ),
+    Defect(
+        "lookalike-host",
+        "the URL prefix check (and the database constraint) lack the trailing slash, "
+        "so https://www.python.org.evil.example/ passes",
+        "hypothetical regression of pythondotorg#2947",
+    ),
+)
+
+DEFECT_NAMES: frozenset[str] = frozenset(d.name for d in DEFECTS)
+
+
+class UnknownDefectError(ValueError):
+    """Raised for a defect name the testbed does not know; the message lists the valid ones."""
+
+
+def parse_defects(value: str | Iterable[str] | None) -> frozenset[str]:
+    """Turn ``"a,b"`` (or an iterable of names) into a validated set of defect names."""
+    if value is None:
+        return frozenset()
+    names = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = {name.strip() for name in names if name.strip()}
+    unknown = sorted(cleaned - DEFECT_NAMES)
+    if unknown:
+        valid = ", ".join(d.name for d in DEFECTS)
+        raise UnknownDefectError(
+            f"unknown defect {', '.join(unknown)!s}; valid defects are: {valid}"
+        )
+    return frozenset(cleaned)
+
+
+def describe() -> str:
+    """A table of the switches for ``--help`` and the README."""
+    width = max(len(d.name) for d in DEFECTS)
+    return "\n".join(f"  {d.name:<{width}}  {d.summary}" for d in DEFECTS)

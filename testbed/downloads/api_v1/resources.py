@@ -1,0 +1,134 @@
+"""The v1 (Tastypie) resources: os, release, release_file under /api/v1/downloads/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from tastypie import fields
+from tastypie.constants import ALL_WITH_RELATIONS
+from tastypie.exceptions import ImmediateHttpResponse
+from tastypie.http import HttpBadRequest
+from tastypie.resources import ModelResource
+from tastypie.throttle import BaseThrottle, CacheThrottle
+from tastypie.validation import Validation
+
+from testbed.downloads.api_v1.authentication import ApiKeyOrGuestAuthentication
+from testbed.downloads.api_v1.authorization import OnlyPublishedAuthorization, StaffAuthorization
+from testbed.downloads.models import OS, Release, ReleaseFile
+from testbed.downloads.switches import defect_on
+
+EXACT = ("exact",)
+
+
+def make_throttle() -> BaseThrottle:
+    """python.org's 600 counted requests per hour, or none when lifted for local fuzzing."""
+    if settings.AUTHFUZZ_THROTTLE:
+        return CacheThrottle(throttle_at=600)
+    return BaseThrottle()
+
+
+class ReleaseFileValidation(Validation):
+    """Runs the model's URL rules after hydration, before authorization (as on python.org)."""
+
+    def is_valid(self, bundle: Any, request: HttpRequest | None = None) -> dict[str, Any]:
+        try:
+            bundle.obj.clean()
+        except ValidationError as error:
+            return dict(error.message_dict)
+        return {}
+
+
+class DownloadsMeta:
+    authentication = ApiKeyOrGuestAuthentication()
+    authorization = StaffAuthorization()
+    list_allowed_methods = ["get", "post"]
+    detail_allowed_methods = ["get", "delete"]
+
+
+class OSResource(ModelResource):
+    class Meta(DownloadsMeta):
+        queryset = OS.objects.all()
+        resource_name = "downloads/os"
+        fields = ["name", "slug"]
+        filtering = {"name": EXACT, "slug": EXACT}
+        throttle = make_throttle()
+
+
+class ReleaseResource(ModelResource):
+    class Meta(DownloadsMeta):
+        queryset = Release.objects.all()
+        resource_name = "downloads/release"
+        authorization = OnlyPublishedAuthorization()
+        fields = [
+            "name",
+            "slug",
+            "version",
+            "is_published",
+            "is_latest",
+            "release_date",
+            "pre_release",
+            "release_notes_url",
+            "show_on_download_page",
+        ]
+        filtering = {
+            "name": EXACT,
+            "slug": EXACT,
+            "is_published": EXACT,
+            "pre_release": EXACT,
+            "version": ("exact", "startswith"),
+            "release_date": (),
+        }
+        throttle = make_throttle()
+
+
+class ReleaseFileResource(ModelResource):
+    os = fields.ToOneField(OSResource, "os")
+    release = fields.ToOneField(ReleaseResource, "release")
+
+    class Meta(DownloadsMeta):
+        queryset = ReleaseFile.objects.all()
+        resource_name = "downloads/release_file"
+        list_allowed_methods = ["get", "post", "delete"]
+        fields = [
+            "name",
+            "slug",
+            "os",
+            "release",
+            "description",
+            "is_source",
+            "url",
+            "gpg_signature_file",
+            "md5_sum",
+            "sha256_sum",
+            "filesize",
+            "download_button",
+            "sigstore_signature_file",
+            "sigstore_cert_file",
+            "sigstore_bundle_file",
+            "sbom_spdx2_file",
+        ]
+        filtering = {
+            "name": EXACT,
+            "slug": EXACT,
+            "description": ("contains",),
+            "os": ALL_WITH_RELATIONS,
+            "release": ALL_WITH_RELATIONS,
+        }
+        validation = ReleaseFileValidation()
+        throttle = make_throttle()
+
+    def delete_list(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Bulk delete only ever removes the files of one named release."""
+        params = list(request.GET.lists())
+        scoped = len(params) == 1 and params[0][0] == "release" and len(params[0][1]) == 1
+        if not scoped and not defect_on("unscoped-bulk-delete"):
+            raise ImmediateHttpResponse(
+                response=HttpBadRequest(
+                    '{"error": "Deleting release files requires exactly one \'release\' filter."}',
+                    content_type="application/json",
+                )
+            )
+        return super().delete_list(request, **kwargs)

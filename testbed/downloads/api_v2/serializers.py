@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from testbed.downloads.models import OS, Release, ReleaseFile
+
+
+class OSSerializer(serializers.HyperlinkedModelSerializer):
+    resource_uri = serializers.HyperlinkedIdentityField(view_name="v2-os-detail")
+
+    class Meta:
+        model = OS
+        fields = ("name", "slug", "resource_uri")
+
+
+class ReleaseSerializer(serializers.HyperlinkedModelSerializer):
+    resource_uri = serializers.HyperlinkedIdentityField(view_name="v2-release-detail")
+
+    class Meta:
+        model = Release
+        fields = (
+            "name",
+            "slug",
+            "version",
+            "is_published",
+            "is_latest",
+            "release_date",
+            "pre_release",
+            "release_notes_url",
+            "show_on_download_page",
+            "resource_uri",
+        )
+        extra_kwargs = {"name": {"required": True, "allow_blank": False}, "slug": {"required": True, "allow_blank": False}}
+
+
+class ReleaseFileSerializer(serializers.HyperlinkedModelSerializer):
+    resource_uri = serializers.HyperlinkedIdentityField(view_name="v2-release_file-detail")
+    os = serializers.HyperlinkedRelatedField(view_name="v2-os-detail", queryset=OS.objects.all())
+    release = serializers.HyperlinkedRelatedField(
+        view_name="v2-release-detail", queryset=Release.objects.all()
+    )
+
+    class Meta:
+        model = ReleaseFile
+        fields = (
+            "name",
+            "slug",
+            "os",
+            "release",
+            "description",
+            "is_source",
+            "url",
+            "gpg_signature_file",
+            "md5_sum",
+            "sha256_sum",
+            "filesize",
+            "download_button",
+            "resource_uri",
+            "sigstore_signature_file",
+            "sigstore_cert_file",
+            "sigstore_bundle_file",
+            "sbom_spdx2_file",
+        )
+        extra_kwargs = {
+            "name": {"required": True, "allow_blank": False},
+            "slug": {"required": True, "allow_blank": False},
+            "url": {"required": True, "allow_blank": False},
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Apply the model's URL rules to the object as it would be after this write."""
+        candidate = ReleaseFile(pk=self.instance.pk) if self.instance is not None else ReleaseFile()
+        if self.instance is not None:
+            for field in ReleaseFile._meta.concrete_fields:
+                setattr(candidate, field.attname, getattr(self.instance, field.attname))
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        try:
+            candidate.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status, viewsets
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from testbed.downloads.api_v2.filters import (
+    OS_FILTERS,
+    RELEASE_FILE_FILTERS,
+    RELEASE_FILTERS,
+    Filter,
+    apply_filters,
+)
+from testbed.downloads.api_v2.permissions import IsStaffOrReadOnly
+from testbed.downloads.api_v2.serializers import (
+    OSSerializer,
+    ReleaseFileSerializer,
+    ReleaseSerializer,
+)
+from testbed.downloads.models import OS, Release, ReleaseFile
+from testbed.downloads.switches import defect_on
+
+
+class FilteredViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsStaffOrReadOnly,)
+    query_filters: dict[str, Filter] = {}
+    strict_filters = False
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if self.action != "list":
+            return queryset
+        return apply_filters(queryset, self.request.query_params, self.query_filters, self.strict_filters)
+
+
+class OSViewSet(FilteredViewSet):
+    queryset = OS.objects.all()
+    serializer_class = OSSerializer
+    query_filters = OS_FILTERS
+
+
+class ReleaseViewSet(FilteredViewSet):
+    serializer_class = ReleaseSerializer
+    query_filters = RELEASE_FILTERS
+
+    def get_queryset(self) -> Any:
+        queryset = Release.objects.all()
+        if not self.request.user.is_staff:
+            queryset = queryset.filter(is_published=True)
+        return queryset
+
+
+class ReleaseFileViewSet(FilteredViewSet):
+    queryset = ReleaseFile.objects.all()
+    serializer_class = ReleaseFileSerializer
+    query_filters = RELEASE_FILE_FILTERS
+    strict_filters = True
+
+    @action(detail=False, methods=["delete"])
+    def delete_by_release(self, request: Request) -> Response:
+        """Delete the files of exactly one release, whatever else the query says."""
+        raw = request.query_params.get("release", "")
+        if defect_on("unscoped-bulk-delete") and "release" in request.query_params and not raw:
+            ReleaseFile.objects.all().delete()
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        try:
+            release_id = int(raw)
+        except ValueError:
+            return Response(status=status.HTTP_400_BAD_REQUEST)
+        ReleaseFile.objects.filter(release_id=release_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

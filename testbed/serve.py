@@ -1,0 +1,158 @@
+"""Run one testbed: make a scratch database, migrate, seed, serve on 127.0.0.1.
+
+Used in the foreground by ``authfuzz testbed`` and as a child process by
+``testbed.runner``; the child reports readiness through a small JSON file so
+the parent never has to parse log output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from testbed.database import DatabaseError, ScratchDatabase, create_scratch, drop_scratch
+from testbed.defects import UnknownDefectError, describe, parse_defects
+
+READY_PREFIX = "authfuzz testbed ready:"
+
+
+class _Stop(Exception):
+    """Raised from the signal handler to leave the server loop and clean up."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authfuzz testbed",
+        description="Run a local replica of python.org's release API on 127.0.0.1.",
+        epilog="defects (off by default, combine with commas):\n" + describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--defects", default="", help="comma-separated defect switches to turn on")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="PostgreSQL server to create a scratch database on (default: $DATABASE_URL, else SQLite)",
+    )
+    parser.add_argument(
+        "--no-throttle",
+        dest="throttle",
+        action="store_false",
+        help="lift python.org's request throttles (for local fuzzing)",
+    )
+    parser.add_argument("--request-log", help="append one JSON line per request (no headers) here")
+    parser.add_argument("--ready-file", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"authfuzz testbed: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        return _fail(f"port {args.port} is out of range (0-65535)")
+    try:
+        defects = parse_defects(args.defects)
+    except UnknownDefectError as error:
+        return _fail(str(error))
+
+    workdir = Path(tempfile.mkdtemp(prefix="authfuzz-testbed-"))
+    try:
+        try:
+            database = create_scratch(args.database_url, workdir)
+        except DatabaseError as error:
+            return _fail(str(error))
+        try:
+            return _serve(args, defects, database)
+        finally:
+            try:
+                drop_scratch(database)
+            except DatabaseError as error:
+                print(f"authfuzz testbed: warning: {error}", file=sys.stderr)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchDatabase) -> int:
+    config: dict[str, Any] = {
+        "database": database.django_settings(),
+        "defects": sorted(defects),
+        "throttle": args.throttle,
+        "request_log": args.request_log,
+    }
+    os.environ["AUTHFUZZ_TESTBED_CONFIG"] = json.dumps(config)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "testbed.settings"
+
+    import django
+    from django.core.management import call_command
+    from django.db import DatabaseError as DjangoDatabaseError
+    from django.db import connections
+
+    django.setup()
+    from testbed.schema_defects import apply_schema_defects
+    from testbed.seed import seed
+
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        apply_schema_defects()
+        seed()
+    except DjangoDatabaseError as error:
+        return _fail(f"could not prepare the database: {str(error).splitlines()[0]}")
+    finally:
+        connections.close_all()
+
+    import waitress
+
+    from testbed.wsgi import application
+
+    try:
+        server: Any = waitress.create_server(
+            application, host="127.0.0.1", port=args.port, threads=args.threads, ident="authfuzz-testbed"
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return _fail(f"port {args.port} on 127.0.0.1 is already in use; pick another with --port")
+        return _fail(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}")
+
+    port = server.effective_port
+    base_url = f"http://127.0.0.1:{port}"
+    ready = {"base_url": base_url, "pid": os.getpid(), "defects": sorted(defects), "database": database.to_json()}
+    if args.ready_file:
+        tmp = Path(f"{args.ready_file}.tmp")
+        tmp.write_text(json.dumps(ready), encoding="utf-8")
+        tmp.replace(args.ready_file)
+    active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
+    print(f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})")
+    print("Stop with Ctrl-C.", flush=True)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.run()
+    except _Stop:
+        pass
+    finally:
+        server.close()
+        connections.close_all()
+    print("authfuzz testbed stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
