@@ -15,7 +15,14 @@ def _testbed(argv: list[str]) -> int:
     return main(argv)
 
 
+def _run(argv: list[str]) -> int:
+    from authfuzz.run import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "run": ("run the security gate (pytest suites) against a target", _run),
     "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
 }
 

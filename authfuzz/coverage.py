@@ -1,0 +1,84 @@
+"""The branch x operation coverage matrix: which cells ran, found something, or were skipped.
+
+Cells travel from tests (and xdist workers) to the controller in pytest's
+``user_properties``; the controller merges them, so the matrix is the same
+with or without ``-n``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from authfuzz.branches import Api, Branch
+
+EXERCISED, FINDING, SKIPPED = "exercised", "finding", "skipped"
+_RANK = {SKIPPED: 0, EXERCISED: 1, FINDING: 2}
+_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s"}
+PROPERTY = "authfuzz_cell"
+
+
+@dataclass(frozen=True)
+class Cell:
+    api: str
+    branch: str
+    column: str  # operation column (os:C ...) or "probe"
+    status: str
+    reason: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Cell:
+        return cls(**json.loads(text))
+
+
+@dataclass
+class Matrix:
+    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
+    columns: dict[str, list[str]] = field(default_factory=dict)  # api -> ordered columns
+
+    def add(self, cell: Cell) -> None:
+        key = (cell.api, cell.branch, cell.column)
+        current = self.cells.get(key)
+        if current is None or _RANK[cell.status] > _RANK[current.status]:
+            self.cells[key] = cell
+        order = self.columns.setdefault(cell.api, [])
+        if cell.column not in order:
+            order.append(cell.column)
+
+    def __bool__(self) -> bool:
+        return bool(self.cells)
+
+    def render(self) -> str:
+        lines: list[str] = []
+        reasons: dict[str, set[str]] = {}
+        for api in Api:
+            columns = self.columns.get(api.value)
+            if not columns:
+                continue
+            columns = sorted(columns, key=lambda c: (c == "probe", c))
+            width = max(len(b.slug) for b in Branch) + 2
+            lines.append(f"{api.value}".ljust(width) + " ".join(c.rjust(6) for c in columns))
+            for branch in Branch.for_api(api):
+                row = []
+                for column in columns:
+                    cell = self.cells.get((api.value, branch.slug, column))
+                    if cell is None:
+                        row.append("--".rjust(6))
+                        continue
+                    row.append(_MARKS[cell.status].rjust(6))
+                    if cell.status == SKIPPED:
+                        reasons.setdefault(cell.reason, set()).add(f"{api.value} {branch.slug}")
+                lines.append(branch.slug.ljust(width) + " ".join(row))
+            lines.append("")
+        lines.append("ok: exercised, no finding   XX: finding   s: skipped   --: NOT exercised")
+        lines.append("columns: C create, U update (PUT), P partial update (PATCH), D delete, B bulk delete;")
+        lines.append("         probe: identity probe (a GET of an unpublished release)")
+        for reason, where in sorted(reasons.items()):
+            lines.append(f"skipped ({reason}): {', '.join(sorted(where))}")
+        return "\n".join(lines)
+
+    def gaps(self, expected: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        return [key for key in expected if key not in self.cells]

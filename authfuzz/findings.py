@@ -1,0 +1,61 @@
+"""A violation of an invariant, with everything needed to understand and reproduce it.
+
+Every string in a finding has already been redacted by the client; findings
+travel from pytest-xdist workers to the controller as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str  # no-unauthenticated-write | no-foreign-url
+    oracle: str  # read-back | identity-probe | stored-url-sweep ...
+    target: str
+    branch: str
+    operation: str
+    summary: str
+    request: str
+    status: int
+    evidence: str
+    curl: str
+    labels: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{**data, "labels": tuple(data.get("labels", ()))})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def message(self) -> str:
+        """The pytest failure text: what broke, how we know, how to reproduce."""
+        labels = f" ({', '.join(self.labels)})" if self.labels else ""
+        return (
+            f"INVARIANT BROKEN: {self.invariant} [{self.oracle}] on target {self.target!r}\n"
+            f"  branch:    {self.branch}{labels}\n"
+            f"  operation: {self.operation}\n"
+            f"  what:      {self.summary}\n"
+            f"  request:   {self.request}\n"
+            f"  status:    {self.status}\n"
+            f"  read-back: {self.evidence}\n"
+            f"  reproduce: {self.curl}\n"
+            f"  (secrets are environment variables: export AUTHFUZZ_<PRINCIPAL>_API_KEY etc.)"
+        )
+
+
+class FindingError(AssertionError):
+    """Raised by a check to fail the test; carries the finding for the reports."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message())
+        self.finding = finding

@@ -1,0 +1,79 @@
+"""Known accounts of a target, and what each is allowed to do.
+
+A principal's secrets are excluded from ``repr`` so that a principal can be
+logged, shown by pytest or put in an assertion message without leaking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    USER = "user"
+    INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    username: str
+    role: Role
+    api_key: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def can_write(self) -> bool:
+        """Only an active staff account may change state, through either API."""
+        return self.role is Role.STAFF
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.api_key, self.token, self.password) if s)
+
+    def secret_names(self) -> dict[str, str]:
+        """Secret value -> the placeholder that stands for it in reports and PoCs."""
+        names = {}
+        for kind in ("api_key", "token", "password"):
+            value = getattr(self, kind)
+            if value:
+                names[value] = f"{{principal.{self.name}.{kind}}}"
+        return names
+
+
+@dataclass(frozen=True)
+class Principals:
+    """All principals of one target, with the lookups the strategies and oracles need."""
+
+    members: tuple[Principal, ...]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def by_name(self, name: str) -> Principal:
+        for principal in self.members:
+            if principal.name == name:
+                return principal
+        raise KeyError(name)
+
+    def with_role(self, role: Role) -> tuple[Principal, ...]:
+        return tuple(p for p in self.members if p.role is role)
+
+    def trusted(self) -> Principal | None:
+        """The staff principal used to read state back: the first staff with both secrets."""
+        for principal in self.with_role(Role.STAFF):
+            if principal.api_key and principal.token:
+                return principal
+        staff = self.with_role(Role.STAFF)
+        return staff[0] if staff else None
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for p in self.members for s in p.secrets())
+
+    def usernames(self) -> frozenset[str]:
+        return frozenset(p.username for p in self.members)

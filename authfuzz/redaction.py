@@ -1,0 +1,80 @@
+"""Keep secrets out of every string the harness produces.
+
+Exact secrets become placeholders (``{principal.admin.api_key}``). Near misses
+matter too: the wrong-key branch sends the real key minus one character, which
+leaks 39 of 40 characters, so any run of characters that shares a long stretch
+with a secret is masked as well, including inside Basic credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from authfuzz.principals import Principals
+
+# Shortest stretch shared with a secret that counts as a leak.
+MIN_SHARED = 8
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-.%]{" + str(MIN_SHARED) + ",}")
+
+
+@dataclass(frozen=True)
+class Redactor:
+    placeholders: tuple[tuple[str, str], ...]  # (secret, placeholder), longest secret first
+
+    @classmethod
+    def for_principals(cls, principals: Principals) -> Redactor:
+        pairs: dict[str, str] = {}
+        for principal in principals:
+            pairs.update(principal.secret_names())
+        ordered = sorted(pairs.items(), key=lambda item: len(item[0]), reverse=True)
+        return cls(tuple(ordered))
+
+    def redact(self, text: str) -> str:
+        if not text or not self.placeholders:
+            return text
+        for secret, placeholder in self.placeholders:
+            text = text.replace(secret, placeholder)
+        return _TOKEN.sub(self._mask_near_miss, text)
+
+    def _mask_near_miss(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token.startswith("{principal."):
+            return token
+        for candidate in (token, _decoded(token)):
+            if candidate and self._shares_secret(candidate):
+                return "{redacted}"
+        return token
+
+    def _shares_secret(self, value: str) -> bool:
+        lowered = value.lower()
+        for secret, _ in self.placeholders:
+            secret_lower = secret.lower()
+            if len(secret_lower) < MIN_SHARED:
+                if secret_lower in lowered:
+                    return True
+                continue
+            for start in range(len(secret_lower) - MIN_SHARED + 1):
+                if secret_lower[start : start + MIN_SHARED] in lowered:
+                    return True
+        return False
+
+    def contains_secret(self, text: str) -> bool:
+        """True if ``text`` holds any secret or a long stretch of one (used by tests)."""
+        return any(secret in text for secret, _ in self.placeholders) or any(
+            self._shares_secret(m.group(0)) or self._shares_secret(_decoded(m.group(0)) or "")
+            for m in _TOKEN.finditer(text)
+            if not m.group(0).startswith("{principal.")
+        )
+
+
+def _decoded(token: str) -> str | None:
+    """Basic credentials hide a key in base64; look inside."""
+    if len(token) % 4:
+        return None
+    try:
+        return base64.b64decode(token, validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None

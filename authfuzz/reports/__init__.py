@@ -1,0 +1,1 @@
+"""Output formats, kept apart from the checks: each module renders the same findings."""

@@ -1,0 +1,49 @@
+"""``authfuzz run``: the gate, as one command that wraps ``pytest suites``.
+
+Exit codes: 0 clean, 1 findings (or failed checks), 2 usage or configuration
+error, 3 target unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+SUITES = Path(__file__).resolve().parent.parent / "suites"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authfuzz run",
+        description="Run the security gate against a target and write the reports.",
+        epilog="exit codes: 0 clean, 1 findings, 2 usage/config error, 3 target unreachable. "
+        "Arguments after -- go to pytest.",
+    )
+    parser.add_argument("--target", default="testbed", help="target name (default: testbed)")
+    parser.add_argument("--targets-file", help="targets file (default: ./targets.toml)")
+    parser.add_argument("--defects", default="", help="defect switches for the embedded testbed")
+    parser.add_argument("--profile", choices=("ci", "dev", "deep"), help="Hypothesis profile")
+    parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
+    parser.add_argument("--report-dir", default="authfuzz-report", help="report directory")
+    parser.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if not SUITES.is_dir():
+        print(f"authfuzz run: error: the suites directory {SUITES} is missing (run from a checkout)")
+        return 2
+    pytest_args = [str(SUITES), "--target", args.target, "--report-dir", args.report_dir, "-p", "no:cacheprovider"]
+    if args.targets_file:
+        pytest_args += ["--targets-file", args.targets_file]
+    if args.defects:
+        pytest_args += ["--defects", args.defects]
+    if args.profile:
+        pytest_args += ["--hypothesis-profile", args.profile]
+    if args.workers:
+        pytest_args += ["-n", args.workers]
+    code = int(pytest.main(pytest_args + args.pytest_args))
+    return {0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 2}.get(code, 1)

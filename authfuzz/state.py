@@ -1,0 +1,126 @@
+"""Reading state back as a trusted staff principal, and the canary objects writes aim at.
+
+Verification never trusts a status code: after every attempted write the
+harness reads the objects it could have touched, through v2 with the trusted
+principal's token (staff sees unpublished releases; failed auth is not
+throttled, successful staff reads are counted in the staff bucket).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from authfuzz.client import ApiRequest, Client
+from authfuzz.principals import Principal
+
+V2 = "/api/v2/downloads"
+
+
+class ReadBackError(RuntimeError):
+    """The trusted principal could not read; without read-back the gate cannot judge."""
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(6)
+
+
+def pk_from_uri(uri: str) -> int:
+    return int(uri.rstrip("/").rsplit("/", 1)[-1])
+
+
+@dataclass
+class Reader:
+    client: Client
+    trusted: Principal
+
+    def _auth(self) -> tuple[tuple[str, str], ...]:
+        return (("Authorization", f"Token {self.trusted.token}"),)
+
+    def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
+        response = self.client.send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise ReadBackError(f"read-back of {resource} {pk} answered {response.status}")
+        data: dict[str, Any] = response.json()
+        return data
+
+    def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
+        query = tuple((k, str(v)) for k, v in filters.items())
+        response = self.client.send(ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query))
+        if response.status != 200:
+            raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
+        data: list[dict[str, Any]] = response.json()
+        return data
+
+    def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.send(
+            ApiRequest("POST", f"{V2}/{resource}/", headers=self._auth(), json_body=body)
+        )
+        if response.status != 201:
+            raise ReadBackError(
+                f"the trusted principal could not create a canary {resource} "
+                f"(status {response.status}: {self.client.redact(response.text[:200])})"
+            )
+        data: dict[str, Any] = response.json()
+        return data
+
+    def delete(self, resource: str, pk: int) -> None:
+        self.client.send(ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth()))
+
+
+@dataclass
+class CanarySet:
+    """One OS, one unpublished release and one file of it, owned by one worker."""
+
+    nonce: str
+    os: dict[str, Any]
+    release: dict[str, Any]
+    release_file: dict[str, Any]
+
+    def pk(self, resource: str) -> int:
+        return pk_from_uri(getattr(self, resource)["resource_uri"])
+
+    def object(self, resource: str) -> dict[str, Any]:
+        data: dict[str, Any] = getattr(self, resource)
+        return data
+
+
+def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
+    nonce = new_nonce()
+    base = reader.client.base_url
+    os_obj = reader.create("os", {"name": f"authfuzz canary {nonce}", "slug": f"authfuzz-os-{nonce}"})
+    release = reader.create(
+        "release",
+        {
+            "name": f"authfuzz canary {nonce}",
+            "slug": f"authfuzz-release-{nonce}",
+            "version": 3,
+            "is_published": False,
+            "show_on_download_page": False,
+        },
+    )
+    url = f"{url_prefix}ftp/authfuzz/{nonce}/canary.tgz"
+    release_file = reader.create(
+        "release_file",
+        {
+            "name": f"authfuzz canary {nonce}",
+            "slug": f"authfuzz-file-{nonce}",
+            "os": f"{base}{V2}/os/{pk_from_uri(os_obj['resource_uri'])}/",
+            "release": f"{base}{V2}/release/{pk_from_uri(release['resource_uri'])}/",
+            "url": url,
+            "gpg_signature_file": f"{url}.asc",
+        },
+    )
+    return CanarySet(nonce, os_obj, release, release_file)
+
+
+def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
+    """Best effort: deleting the release removes its files; the OS goes separately."""
+    for resource in ("release_file", "release", "os"):
+        try:
+            reader.delete(resource, canaries.pk(resource))
+        except Exception:  # noqa: BLE001 - cleanup must not hide the run's result
+            pass

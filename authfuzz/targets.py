@@ -1,0 +1,197 @@
+"""Named deployments from ``targets.toml``, validated with one-line errors.
+
+A target without ``environment`` is treated as production: the safe reading
+when somebody forgets to say. Secrets may be given inline (local testbeds) or
+through ``*_env`` variables (CI secrets); an unset variable is an error that
+names the variable, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from authfuzz.principals import Principal, Principals, Role
+
+DEFAULT_URL_PREFIX = "https://www.python.org/"
+DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "specs" / "pythondotorg.yaml"
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class TargetsFileError(ValueError):
+    """A problem in targets.toml; the message is one line naming file, target and key."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base_url: str | None  # None until an auto-started testbed is up
+    environment: Environment
+    url_prefix: str
+    principals: Principals
+    spec: Path
+    max_rps: float | None = None
+    max_requests: int | None = None
+    start: str | None = None  # "testbed": the harness starts the embedded testbed itself
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def with_base_url(self, base_url: str) -> Target:
+        from dataclasses import replace
+
+        return replace(self, base_url=base_url.rstrip("/"))
+
+    def with_environment(self, environment: Environment) -> Target:
+        from dataclasses import replace
+
+        return replace(self, environment=environment)
+
+
+_TARGET_KEYS = {"base_url", "environment", "url_prefix", "spec", "max_rps", "max_requests", "start", "principals"}
+_PRINCIPAL_KEYS = {"name", "username", "role", "api_key", "api_key_env", "token", "token_env", "password", "password_env"}
+
+
+def _read_tables(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TargetsFileError(f"{path}: file not found (set --targets-file or AUTHFUZZ_TARGETS_FILE)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise TargetsFileError(f"{path}: not valid TOML: {error}") from None
+    targets = data.get("targets")
+    if not isinstance(targets, dict) or not targets:
+        raise TargetsFileError(f"{path}: no [targets.NAME] table")
+    return targets
+
+
+def target_names(path: Path) -> list[str]:
+    return sorted(_read_tables(path))
+
+
+def load_target(path: Path, name: str) -> Target:
+    """Load and validate one target; other targets' secrets are never resolved."""
+    path = Path(path)
+    tables = _read_tables(path)
+    if name not in tables:
+        known = ", ".join(sorted(tables))
+        raise TargetsFileError(f"{path}: unknown target {name!r}; known targets: {known}")
+    return _target(path, name, tables[name])
+
+
+def _target(path: Path, name: str, body: Any) -> Target:
+    where = f"{path}: targets.{name}"
+    if not isinstance(body, dict):
+        raise TargetsFileError(f"{where}: must be a table")
+    unknown = sorted(set(body) - _TARGET_KEYS)
+    if unknown:
+        raise TargetsFileError(f"{where}: unknown key {unknown[0]!r}")
+
+    start = body.get("start")
+    if start not in (None, "testbed"):
+        raise TargetsFileError(f"{where}.start: must be \"testbed\" (got {start!r})")
+    base_url = body.get("base_url")
+    if base_url is None and start is None:
+        raise TargetsFileError(f"{where}: missing base_url")
+    if base_url is not None and (
+        not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
+    ):
+        raise TargetsFileError(f"{where}.base_url: must be an http:// or https:// URL")
+
+    raw_env = body.get("environment", Environment.PRODUCTION.value)
+    try:
+        environment = Environment(raw_env)
+    except ValueError:
+        choices = ", ".join(e.value for e in Environment)
+        raise TargetsFileError(f"{where}.environment: {raw_env!r} is not one of {choices}") from None
+
+    url_prefix = body.get("url_prefix", DEFAULT_URL_PREFIX)
+    if not isinstance(url_prefix, str) or not url_prefix.startswith(("http://", "https://")):
+        raise TargetsFileError(f"{where}.url_prefix: must be an http(s) URL prefix")
+
+    spec = Path(body["spec"]) if "spec" in body else DEFAULT_SPEC
+    if not spec.is_absolute():
+        spec = (path.parent / spec).resolve()
+
+    max_rps = body.get("max_rps")
+    if max_rps is not None and (not isinstance(max_rps, int | float) or max_rps <= 0):
+        raise TargetsFileError(f"{where}.max_rps: must be a positive number")
+    max_requests = body.get("max_requests")
+    if max_requests is not None and (not isinstance(max_requests, int) or max_requests <= 0):
+        raise TargetsFileError(f"{where}.max_requests: must be a positive integer")
+
+    raw_principals = body.get("principals", [])
+    if not isinstance(raw_principals, list):
+        raise TargetsFileError(f"{where}.principals: use [[targets.{name}.principals]] tables")
+    principals: list[Principal] = []
+    for index, raw in enumerate(raw_principals):
+        principal = _principal(f"{where}.principals[{index}]", raw)
+        if any(p.name == principal.name for p in principals):
+            raise TargetsFileError(f"{where}.principals: duplicate principal name {principal.name!r}")
+        principals.append(principal)
+
+    return Target(
+        name=name,
+        base_url=base_url.rstrip("/") if base_url else None,
+        environment=environment,
+        url_prefix=url_prefix,
+        principals=Principals(tuple(principals)),
+        spec=spec,
+        max_rps=float(max_rps) if max_rps is not None else None,
+        max_requests=max_requests,
+        start=start,
+    )
+
+
+def _principal(where: str, raw: Any) -> Principal:
+    if not isinstance(raw, dict):
+        raise TargetsFileError(f"{where}: must be a table")
+    unknown = sorted(set(raw) - _PRINCIPAL_KEYS)
+    if unknown:
+        raise TargetsFileError(f"{where}: unknown key {unknown[0]!r}")
+    for key in ("name", "username", "role"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise TargetsFileError(f"{where}: missing {key}")
+    where = where.rsplit(".", 1)[0] + f".principals.{raw['name']}"
+    try:
+        role = Role(raw["role"])
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise TargetsFileError(f"{where}.role: {raw['role']!r} is not one of {choices}") from None
+    return Principal(
+        name=raw["name"],
+        username=raw["username"],
+        role=role,
+        api_key=_secret(where, raw, "api_key"),
+        token=_secret(where, raw, "token"),
+        password=_secret(where, raw, "password"),
+    )
+
+
+def _secret(where: str, raw: dict[str, Any], key: str) -> str | None:
+    inline, env_name = raw.get(key), raw.get(f"{key}_env")
+    if inline is not None and env_name is not None:
+        raise TargetsFileError(f"{where}: give {key} or {key}_env, not both")
+    if inline is not None:
+        if not isinstance(inline, str) or not inline:
+            raise TargetsFileError(f"{where}.{key}: must be a non-empty string")
+        return inline
+    if env_name is not None:
+        if not isinstance(env_name, str) or not env_name:
+            raise TargetsFileError(f"{where}.{key}_env: must name an environment variable")
+        value = os.environ.get(env_name)
+        if not value:
+            raise TargetsFileError(f"{where}.{key}_env: environment variable {env_name} is not set")
+        return value
+    return None

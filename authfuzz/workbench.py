@@ -1,0 +1,195 @@
+"""One place that exercises an attempt against an operation and judges it.
+
+The suites decide *what* to try (branches, operations, Hypothesis); the
+workbench knows *how*: canaries, the valid body, the credential, the send,
+the read-back and the oracle. It also remembers which (branch, operation)
+cells it exercised, for the coverage matrix.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from authfuzz.attempts import Attempt
+from authfuzz.branches import Api
+from authfuzz.client import ApiRequest, ApiResponse, Client
+from authfuzz.findings import Finding
+from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
+from authfuzz.operations import Operation
+from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
+from authfuzz.targets import Target
+from authfuzz.writes import plan_write, with_attempt
+
+
+class PositiveControlError(AssertionError):
+    """The valid staff write failed: the gate would be blind, so the run must not pass."""
+
+
+class NotApplicableError(Exception):
+    """This attempt cannot be exercised here; the message is the reason shown as a skip."""
+
+
+@dataclass
+class Workbench:
+    target: Target
+    client: Client
+    _canaries: CanarySet | None = field(default=None, init=False)
+    _known: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False)
+    _draft: dict[str, Any] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        trusted = self.target.principals.trusted()
+        if trusted is None or not trusted.token:
+            raise ValueError(
+                f"target {self.target.name!r} needs a staff principal with a token to read state back"
+            )
+        self.reader = Reader(self.client, trusted)
+
+    # -- canaries ------------------------------------------------------------------------------
+
+    def canaries(self) -> CanarySet:
+        if self._canaries is None:
+            self._canaries = create_canaries(self.reader, self.target.url_prefix)
+            self._known.clear()
+        return self._canaries
+
+    def reset_canaries(self) -> None:
+        if self._canaries is not None:
+            remove_canaries(self.reader, self._canaries)
+        self._canaries = None
+        self._known.clear()
+
+    def close(self) -> None:
+        if self._canaries is not None and not self.target.is_production:
+            remove_canaries(self.reader, self._canaries)
+            self._canaries = None
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def check_write(self, operation: Operation, attempt: Attempt) -> Verdict:
+        if self.target.is_production:
+            raise NotApplicableError("production target: writes are replaced by identity probes")
+        canaries = self.canaries()
+        nonce = new_nonce()
+        plan = plan_write(
+            operation, canaries, self.reader, nonce, self.target.url_prefix, self.client.base_url
+        )
+        is_create = operation.kind == "create"
+        key = (operation.resource, operation.kind == "bulk_destroy")
+        before = None if is_create else self._known.get(key)
+        if not is_create and before is None:
+            before = plan.observe()
+        request = with_attempt(plan.request, attempt, self._session_cookie)
+        response = self.client.send(request)
+        after = plan.observe()
+        changed = bool(after) if is_create else before != after
+
+        if attempt.allowed_to_write:
+            problem = no_unauthenticated_write.positive_control_failed(response.status, before, after, is_create)
+            self._after_change(changed, None if is_create else key, after)
+            if problem:
+                raise PositiveControlError(f"{operation.operation_id}: {problem}")
+            return Verdict.passed()
+
+        verdict = no_unauthenticated_write.judge(
+            status=response.status,
+            before=before,
+            after=after,
+            is_create=is_create,
+            make_finding=lambda summary, evidence: self._finding(
+                no_unauthenticated_write.INVARIANT, "read-back", attempt, operation.label, summary,
+                request, response, evidence,
+            ),
+        )
+        self._after_change(changed, None if is_create else key, after)
+        return verdict
+
+    def _after_change(self, changed: bool, key: tuple[Any, ...] | None, after: Any) -> None:
+        if changed:
+            self.reset_canaries()
+        elif key is not None:
+            self._known[key] = after
+
+    # -- identity probes -------------------------------------------------------------------
+
+    def draft_release(self) -> dict[str, Any] | None:
+        if self._draft is None:
+            drafts = self.reader.find("release", is_published="false")
+            self._draft = drafts[0] if drafts else {}
+        return self._draft or None
+
+    def check_identity(self, api: Api, attempt: Attempt) -> Verdict:
+        if attempt.form:
+            raise NotApplicableError("form-body credentials need a POST, which could write")
+        if attempt.override_via:
+            raise NotApplicableError("a method override could write if the server were vulnerable")
+        if attempt.session_of and self.target.is_production:
+            raise NotApplicableError("getting a session cookie needs a login POST")
+        if self.target.is_production and self._carries_live_secret_in_query(attempt):
+            raise NotApplicableError("would put a live credential in a URL, where proxies log it")
+        draft = self.draft_release()
+        if draft is None:
+            raise NotApplicableError("the target has no unpublished release to probe with")
+        pk = draft["resource_uri"].rstrip("/").rsplit("/", 1)[-1]
+        probe = ApiRequest("GET", f"/api/{api.value}/downloads/release/{pk}/")
+        request = with_attempt(probe, attempt, self._session_cookie)
+        response = self.client.send(request)
+        return identity_probe.judge(
+            status=response.status,
+            body_text=response.text,
+            draft_slug=draft["slug"],
+            make_finding=lambda summary, evidence: self._finding(
+                no_unauthenticated_write.INVARIANT, "identity-probe", attempt,
+                f"GET /api/{api.value}/downloads/release/{{unpublished}}/", summary,
+                request, response, evidence,
+            ),
+        )
+
+    def _carries_live_secret_in_query(self, attempt: Attempt) -> bool:
+        secrets = set(self.target.principals.secrets())
+        return any(value in secrets for _, value in attempt.query + attempt.form)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _session_cookie(self, principal_name: str) -> str:
+        return self.client.session_cookie(self.target.principals.by_name(principal_name))
+
+    def _finding(
+        self,
+        invariant: str,
+        oracle: str,
+        attempt: Attempt,
+        operation: str,
+        summary: str,
+        request: ApiRequest,
+        response: ApiResponse,
+        evidence: str,
+    ) -> Finding:
+        redact = self.client.redact
+        return Finding(
+            invariant=invariant,
+            oracle=oracle,
+            target=self.target.name,
+            branch=attempt.branch_slug,
+            operation=operation,
+            summary=summary,
+            request=redact(describe_request(request)),
+            status=response.status,
+            evidence=redact(evidence),
+            curl=self.client.curl(request),
+            labels=tuple(redact(label) for label in (attempt.description, *attempt.labels)),
+        )
+
+
+def describe_request(request: ApiRequest) -> str:
+    parts = [f"{request.method} {request.url_path()}"]
+    parts += [f"{name}: {value}" for name, value in request.headers]
+    if request.cookies:
+        parts.append("Cookie: " + "; ".join(f"{k}=<session of a staff user>" for k, _ in request.cookies))
+    if request.form is not None:
+        parts.append("form " + "&".join(f"{k}={v}" for k, v in request.form))
+    elif request.json_body is not None:
+        parts.append("json " + json.dumps(request.json_body, sort_keys=True))
+    return " | ".join(parts)

@@ -1,0 +1,99 @@
+"""The gate's first invariant: no unauthenticated write, across every negative branch.
+
+Three tests, one job each:
+- every (branch, write operation) cell runs its explicit example, so no branch
+  depends on luck, and the coverage matrix has no silent gaps;
+- Hypothesis draws attempts from every branch against each operation, for the
+  variety a fixed example cannot give;
+- every branch is also put through the identity probe, the read-only check
+  that is all a production target ever receives.
+The positive control proves each write works with valid staff credentials, so
+a rejection really is a rejection and not a broken request.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authfuzz.branches import Api, Branch
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell
+from authfuzz.findings import FindingError
+from authfuzz.oracles import Outcome, Verdict
+from authfuzz.operations import Operation
+from authfuzz.workbench import NotApplicableError, Workbench
+from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
+
+
+def _settle(verdict: Verdict, cells: list[Cell], cell: Cell) -> None:
+    """Record the cell, then fail on a finding or skip on an inconclusive answer."""
+    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
+        cells.append(Cell(cell.api, cell.branch, cell.column, FINDING))
+        raise FindingError(verdict.finding)
+    if verdict.outcome is Outcome.INCONCLUSIVE:
+        cells.append(Cell(cell.api, cell.branch, cell.column, SKIPPED, verdict.reason))
+        pytest.skip(verdict.reason)
+    cells.append(cell)
+
+
+def _skip(cells: list[Cell], api: Api, branch: Branch, column: str, reason: str) -> None:
+    cells.append(Cell(api.value, branch.slug, column, SKIPPED, reason))
+    pytest.skip(reason)
+
+
+def test_positive_control_can_write(authfuzz_workbench: Workbench, write_operation: Operation) -> None:
+    """A valid staff credential must be able to perform the write, or the gate is blind."""
+    if authfuzz_workbench.target.is_production:
+        pytest.skip("production target: no writes")
+    attempt = positive_attempt(authfuzz_workbench.target.principals, write_operation.api)
+    authfuzz_workbench.check_write(write_operation, attempt)
+
+
+def test_branch_example_never_writes(
+    authfuzz_workbench: Workbench, branch_case: tuple[Operation, Branch], authfuzz_cells: list[Cell]
+) -> None:
+    operation, branch = branch_case
+    principals = authfuzz_workbench.target.principals
+    reason = unavailable_reason(principals, operation.api, branch)
+    if reason:
+        _skip(authfuzz_cells, operation.api, branch, operation.column, reason)
+    attempt = example_attempt(principals, operation.api, branch)
+    try:
+        verdict = authfuzz_workbench.check_write(operation, attempt)
+    except NotApplicableError as error:
+        _skip(authfuzz_cells, operation.api, branch, operation.column, str(error))
+    _settle(verdict, authfuzz_cells, Cell(operation.api.value, branch.slug, operation.column, EXERCISED))
+
+
+@given(data=st.data())
+def test_fuzzed_attempts_never_write(
+    authfuzz_workbench: Workbench, write_operation: Operation, authfuzz_cells: list[Cell], data: st.DataObject
+) -> None:
+    if authfuzz_workbench.target.is_production:
+        pytest.skip("production target: writes are replaced by identity probes")
+    principals = authfuzz_workbench.target.principals
+    attempt = data.draw(negative_attempts(principals, write_operation.api), label="attempt")
+    assert attempt.branch is not None
+    verdict = authfuzz_workbench.check_write(write_operation, attempt)
+    _settle(
+        verdict,
+        authfuzz_cells,
+        Cell(write_operation.api.value, attempt.branch.slug, write_operation.column, EXERCISED),
+    )
+
+
+def test_identity_probe(
+    authfuzz_workbench: Workbench, probe_case: tuple[Api, Branch], authfuzz_cells: list[Cell]
+) -> None:
+    api, branch = probe_case
+    principals = authfuzz_workbench.target.principals
+    reason = unavailable_reason(principals, api, branch)
+    if reason:
+        _skip(authfuzz_cells, api, branch, "probe", reason)
+    attempt = example_attempt(principals, api, branch)
+    try:
+        verdict = authfuzz_workbench.check_identity(api, attempt)
+    except NotApplicableError as error:
+        _skip(authfuzz_cells, api, branch, "probe", str(error))
+    _settle(verdict, authfuzz_cells, Cell(api.value, branch.slug, "probe", EXERCISED))
