@@ -46,3 +46,11 @@ class Attempt:
 
     def header_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.headers)
+
+    def __repr__(self) -> str:
+        # Header and query values hold secrets; pytest and Hypothesis print reprs.
+        return f"Attempt({self.api.value} {self.branch_slug}: {self.description})"
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        """Hypothesis prints drawn values with this; never let it show the raw credential."""
+        printer.text(repr(self))  # type: ignore[attr-defined]

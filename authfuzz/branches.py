@@ -49,11 +49,11 @@ class Branch(Enum):
 
     @property
     def description(self) -> str:
-        return self.value[0]
+        return str(self.value[0])
 
     @property
     def apis(self) -> tuple[Api, ...]:
-        return self.value[1]
+        return tuple(self.value[1])
 
     @property
     def slug(self) -> str:

@@ -6,6 +6,7 @@ logged, shown by pytest or put in an assertion message without leaking.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -49,7 +50,7 @@ class Principals:
 
     members: tuple[Principal, ...]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Principal]:
         return iter(self.members)
 
     def __len__(self) -> int:

@@ -1,0 +1,103 @@
+"""The production guard and redaction, as units; the suite-level proofs are in test_gate_runs.py."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from authfuzz.client import ApiRequest, Client, render_curl
+from authfuzz.guard import ProductionGuardError, could_change_state
+from authfuzz.principals import Principal, Principals, Role
+from authfuzz.redaction import Redactor
+from authfuzz.targets import DEFAULT_SPEC, DEFAULT_URL_PREFIX, Environment, Target
+
+KEY = "6ac8bf0c6b2be6850ac1e51abbfb3a85a328b1bc"
+TOKEN = "5a34358ffdb1010cebeafc9819a4e0b0a08c07c3"
+PRINCIPALS = Principals((Principal("admin", "admin", Role.STAFF, api_key=KEY, token=TOKEN, password="pw-of-admin-123"),))
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "safe"),
+    [
+        ("GET", (), False, True),
+        ("HEAD", (), False, True),
+        ("OPTIONS", (), False, True),
+        ("get", (), False, True),
+        ("POST", (), False, False),
+        ("PUT", (), True, False),
+        ("PATCH", (), True, False),
+        ("DELETE", (), False, False),
+        ("GET", ("X-HTTP-Method-Override",), False, False),
+        ("GET", ("x-http-method",), False, False),
+        ("GET", ("X-Method-Override",), False, False),
+        ("GET", (), True, False),
+    ],
+)
+def test_could_change_state(method: str, headers: tuple[str, ...], body: bool, safe: bool) -> None:
+    assert (could_change_state(method, headers, body) is None) is safe
+
+
+def test_client_refuses_writes_to_production_before_any_network_io() -> None:
+    # Port 9 on loopback: nothing listens, so a request that slipped through would raise
+    # TargetUnreachableError instead of ProductionGuardError.
+    target = Target(
+        name="prod",
+        base_url="http://127.0.0.1:9",
+        environment=Environment.PRODUCTION,
+        url_prefix=DEFAULT_URL_PREFIX,
+        principals=PRINCIPALS,
+        spec=DEFAULT_SPEC,
+    )
+    client = Client(target)
+    for request in (
+        ApiRequest("POST", "/api/v1/downloads/os/", json_body={"name": "x"}),
+        ApiRequest("DELETE", "/api/v2/downloads/os/1/"),
+        ApiRequest("GET", "/api/v1/downloads/os/1/", headers=(("X-HTTP-Method-Override", "DELETE"),)),
+    ):
+        with pytest.raises(ProductionGuardError, match="production target 'prod'"):
+            client.send(request)
+    assert client.sent == 0
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        KEY,
+        KEY[:-1],
+        KEY + "0",
+        KEY.upper(),
+        KEY[:20] + "x" + KEY[21:],
+        TOKEN,
+        base64.b64encode(f"admin:{KEY}".encode()).decode(),
+        "pw-of-admin-123",
+    ],
+    ids=["exact", "prefix", "extension", "upper", "one-off", "token", "basic", "password"],
+)
+def test_redactor_masks_secrets_and_near_misses(leak: str) -> None:
+    redactor = Redactor.for_principals(PRINCIPALS)
+    text = f"Authorization: ApiKey admin:{leak} and more"
+    redacted = redactor.redact(text)
+    assert not redactor.contains_secret(redacted)
+    assert "Authorization: ApiKey admin:" in redacted
+
+
+def test_redactor_keeps_ordinary_text() -> None:
+    redactor = Redactor.for_principals(PRINCIPALS)
+    text = "POST /api/v1/downloads/release_file/ name=authfuzz-1234abcd url=https://www.python.org/ftp/x.tgz"
+    assert redactor.redact(text) == text
+
+
+def test_curl_uses_environment_variables_for_secrets() -> None:
+    redactor = Redactor.for_principals(PRINCIPALS)
+    request = ApiRequest(
+        "POST",
+        "/api/v1/downloads/os/",
+        headers=(("Authorization", f"ApiKey admin:{KEY}"),),
+        json_body={"name": "x"},
+        cookies=(("sessionid", "abcdefabcdefabcdef"),),
+    )
+    curl = render_curl("http://127.0.0.1:1", request, redactor)
+    assert KEY not in curl and "abcdefabcdefabcdef" not in curl
+    assert "${AUTHFUZZ_ADMIN_API_KEY}" in curl
+    assert "${AUTHFUZZ_SESSIONID}" in curl
