@@ -1,0 +1,65 @@
+"""Against production, nothing that could write is ever sent, and the bypass is still found.
+
+The testbed's request log records every request it answered (method, override
+header, path; never credentials), which is the proof that no state-changing
+request arrived.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from authfuzz.guard import could_change_state
+from testbed.principals import ACCOUNTS
+from testbed.runner import Testbed
+from tests.harness.gate import run_gate
+
+pytestmark = pytest.mark.slow
+
+
+def _production_targets(tmp_path: Path, base_url: str) -> Path:
+    lines = [f'[targets.prodlike]\nbase_url = "{base_url}"\nenvironment = "production"\n']
+    for account in ACCOUNTS:
+        lines.append(
+            f'[[targets.prodlike.principals]]\nname = "{account.name}"\nusername = "{account.username}"\n'
+            f'role = "{account.role}"\napi_key = "{account.api_key}"\ntoken = "{account.token}"\n'
+            f'password = "{account.password}"\n'
+        )
+    path = tmp_path / "targets.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _state_changing(requests: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [
+        r
+        for r in requests
+        if could_change_state(r["method"], ["X-HTTP-Method-Override"] if r["override"] else [], False)
+    ]
+
+
+@pytest.mark.parametrize(("defects", "expect_finding"), [((), False), (("guest-fallthrough",), True)])
+def test_production_run_sends_nothing_that_could_write(
+    tmp_path: Path, defects: tuple[str, ...], expect_finding: bool
+) -> None:
+    with Testbed(defects=defects) as info:
+        targets = _production_targets(tmp_path, info.base_url)
+        run = run_gate(tmp_path, "--targets-file", str(targets), "--target", "prodlike")
+        seen = info.logged_requests()
+    assert seen, "the request log is empty: the proof would be vacuous"
+    assert _state_changing(seen) == []
+    if expect_finding:
+        assert run.returncode == 1, run.output[-3000:]
+        assert run.branches("identity-probe") >= {"wrong-key"}
+        assert run.branches("read-back") == set()
+    else:
+        assert run.returncode == 0, run.output[-3000:]
+
+
+def test_as_production_flag_marks_the_testbed_production(tmp_path: Path) -> None:
+    run = run_gate(tmp_path, "--as-production", "--defects", "guest-fallthrough")
+    assert run.returncode == 1
+    assert run.branches("identity-probe") >= {"wrong-key"}
+    assert run.branches("read-back") == set()
