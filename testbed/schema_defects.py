@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import connection, models
 from django.db.models import Q
 
-from testbed.downloads.models import ReleaseFile
+from testbed.downloads.models import ReleaseFile, starts_with
 from testbed.downloads.url_rules import ALLOWED_PREFIX, LEGACY_PREFIX, URL_FIELDS
 from testbed.downloads.switches import defect_on
 
@@ -22,8 +22,8 @@ def _prefix_without_slash() -> models.CheckConstraint:
     for field in URL_FIELDS:
         condition &= (
             Q(**{field: ""})
-            | Q(**{f"{field}__startswith": ALLOWED_PREFIX.rstrip("/")})
-            | Q(**{f"{field}__startswith": LEGACY_PREFIX.rstrip("/")})
+            | starts_with(field, ALLOWED_PREFIX.rstrip("/"))
+            | starts_with(field, LEGACY_PREFIX.rstrip("/"))
         )
     return models.CheckConstraint(condition=condition, name=f"{URL_CONSTRAINT}_noslash")
 
@@ -33,7 +33,9 @@ def apply_schema_defects() -> None:
         return
     meta = ReleaseFile._meta
     original = next(c for c in meta.constraints if c.name == URL_CONSTRAINT)
-    replacement = [_prefix_without_slash()] if defect_on("lookalike-host") else []
+    # With both switches on, no-url-constraint wins, as it does in url_rules.accepted_prefixes().
+    weakened = defect_on("lookalike-host") and not defect_on("no-url-constraint")
+    replacement = [_prefix_without_slash()] if weakened else []
     meta.constraints = [c for c in meta.constraints if c is not original] + replacement
     with connection.schema_editor() as editor:
         if connection.vendor == "sqlite":

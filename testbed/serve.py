@@ -25,8 +25,12 @@ from testbed.defects import UnknownDefectError, describe, parse_defects
 READY_PREFIX = "authfuzz testbed ready:"
 
 
-class _Stop(Exception):
-    """Raised from the signal handler to leave the server loop and clean up."""
+class _Stop(SystemExit):
+    """Raised from the signal handler to leave the server loop and clean up.
+
+    A SystemExit so that waitress's event loop re-raises it: a plain Exception raised while
+    the loop is handling a channel is logged and swallowed, and the server keeps running.
+    """
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,30 +124,36 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
 
     try:
         server: Any = waitress.create_server(
-            application, host="127.0.0.1", port=args.port, threads=args.threads, ident="authfuzz-testbed"
+            application,
+            host="127.0.0.1",
+            port=args.port,
+            threads=args.threads,
+            ident="authfuzz-testbed",
+            # Keep X-Forwarded-For: DRF's throttle ident reads it (release-api.md 5.2).
+            clear_untrusted_proxy_headers=False,
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             return _fail(f"port {args.port} on 127.0.0.1 is already in use; pick another with --port")
         return _fail(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}")
 
-    port = server.effective_port
-    base_url = f"http://127.0.0.1:{port}"
-    ready = {"base_url": base_url, "pid": os.getpid(), "defects": sorted(defects), "database": database.to_json()}
-    if args.ready_file:
-        tmp = Path(f"{args.ready_file}.tmp")
-        tmp.write_text(json.dumps(ready), encoding="utf-8")
-        tmp.replace(args.ready_file)
-    active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
-    print(f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})")
-    print("Stop with Ctrl-C.", flush=True)
-
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _Stop
 
+    # Installed before readiness is announced, so an immediate SIGTERM still cleans up.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        port = server.effective_port
+        base_url = f"http://127.0.0.1:{port}"
+        ready = {"base_url": base_url, "pid": os.getpid(), "defects": sorted(defects), "database": database.to_json()}
+        if args.ready_file:
+            tmp = Path(f"{args.ready_file}.tmp")
+            tmp.write_text(json.dumps(ready), encoding="utf-8")
+            tmp.replace(args.ready_file)
+        active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
+        print(f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})")
+        print("Stop with Ctrl-C.", flush=True)
         server.run()
     except _Stop:
         pass

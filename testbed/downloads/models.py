@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -86,14 +88,22 @@ class Release(ContentManageable, NameSlugModel):
             )
 
 
+def starts_with(field: str, prefix: str) -> Q:
+    """A case-sensitive prefix test on every backend (release-api.md 3.2).
+
+    Not ``__startswith``: Django compiles that to LIKE, which SQLite matches ignoring case.
+    """
+    return Q(Exact(Left(field, len(prefix)), Value(prefix)))
+
+
 def _url_fields_allowed() -> Q:
     """Each URL field is empty or on www.python.org (https, or legacy http)."""
     condition = Q()
     for field in URL_FIELDS:
         condition &= (
             Q(**{field: ""})
-            | Q(**{f"{field}__startswith": ALLOWED_PREFIX})
-            | Q(**{f"{field}__startswith": LEGACY_PREFIX})
+            | starts_with(field, ALLOWED_PREFIX)
+            | starts_with(field, LEGACY_PREFIX)
         )
     return condition
 
