@@ -8,10 +8,10 @@ here makes a gap visible until a strategy reaches it.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
-class Api(str, Enum):
+class Api(StrEnum):
     V1 = "v1"
     V2 = "v2"
 

@@ -175,7 +175,13 @@ class Client:
                 # requests refuses odd but sendable values (leading whitespace, bytes); the
                 # raw path sends them as they are, which is the point of the test.
                 return self._transmit_raw(request)
-        except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, http.client.HTTPException) as error:
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            ConnectionError,
+            TimeoutError,
+            http.client.HTTPException,
+        ) as error:
             raise TargetUnreachableError(
                 f"target {self.target.name!r} at {self.base_url} is unreachable "
                 f"({type(error).__name__}); is it running?"
@@ -312,7 +318,11 @@ def env_placeholders(text: str) -> str:
         return "'\"${" + name + "}\"'"
 
     text = re.sub(r"\{principal\.([A-Za-z0-9_-]+)\.(api_key|token|password)\}", replace, text)
-    return re.sub(r"\{session\.([A-Za-z0-9_]+)\}", lambda m: "'\"${AUTHFUZZ_" + m.group(1).upper() + "}\"'", text)
+    return re.sub(
+        r"\{session\.([A-Za-z0-9_]+)\}",
+        lambda m: "'\"${AUTHFUZZ_" + m.group(1).upper() + "}\"'",
+        text,
+    )
 
 
 def _header_value(value: str) -> str | bytes:

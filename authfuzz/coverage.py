@@ -74,7 +74,9 @@ class Matrix:
                 lines.append(branch.slug.ljust(width) + " ".join(row))
             lines.append("")
         lines.append("ok: exercised, no finding   XX: finding   s: skipped   --: NOT exercised")
-        lines.append("columns: C create, U update (PUT), P partial update (PATCH), D delete, B bulk delete;")
+        lines.append(
+            "columns: C create, U update (PUT), P partial update (PATCH), D delete, B bulk delete;"
+        )
         lines.append("         probe: identity probe (a GET of an unpublished release)")
         for reason, where in sorted(reasons.items()):
             lines.append(f"skipped ({reason}): {', '.join(sorted(where))}")

@@ -31,7 +31,9 @@ def could_change_state(method: str, header_names: Iterable[str], has_body: bool)
     return None
 
 
-def check_request(target_name: str, is_production: bool, method: str, header_names: Iterable[str], has_body: bool) -> None:
+def check_request(
+    target_name: str, is_production: bool, method: str, header_names: Iterable[str], has_body: bool
+) -> None:
     if not is_production:
         return
     reason = could_change_state(method, header_names, has_body)

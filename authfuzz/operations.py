@@ -17,7 +17,13 @@ import yaml
 from authfuzz.branches import Api
 
 WRITE_KINDS = ("create", "update", "partial_update", "destroy", "bulk_destroy")
-_KIND_CODES = {"create": "C", "update": "U", "partial_update": "P", "destroy": "D", "bulk_destroy": "B"}
+_KIND_CODES = {
+    "create": "C",
+    "update": "U",
+    "partial_update": "P",
+    "destroy": "D",
+    "bulk_destroy": "B",
+}
 _RESOURCE_CODES = {"os": "os", "release": "rel", "release_file": "file"}
 
 
@@ -74,4 +80,6 @@ def write_operations(spec: Path) -> tuple[Operation, ...]:
             )
     if not operations:
         raise SpecError(f"{spec}: no write operations carry x-authfuzz-kind")
-    return tuple(sorted(operations, key=lambda op: (op.api.value, op.resource, WRITE_KINDS.index(op.kind))))
+    return tuple(
+        sorted(operations, key=lambda op: (op.api.value, op.resource, WRITE_KINDS.index(op.kind)))
+    )

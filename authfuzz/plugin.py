@@ -44,13 +44,17 @@ settings.register_profile("deep", max_examples=300, **_COMMON)  # type: ignore[a
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("authfuzz", "authfuzz security gate")
-    group.addoption("--target", default="testbed", help="target name in the targets file (default: testbed)")
+    group.addoption(
+        "--target", default="testbed", help="target name in the targets file (default: testbed)"
+    )
     group.addoption(
         "--targets-file",
         default=os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"),
         help="targets file (default: $AUTHFUZZ_TARGETS_FILE or ./targets.toml)",
     )
-    group.addoption("--defects", default="", help="defect switches for an auto-started testbed (a,b)")
+    group.addoption(
+        "--defects", default="", help="defect switches for an auto-started testbed (a,b)"
+    )
     group.addoption("--report-dir", default="authfuzz-report", help="where findings.json/.md go")
     group.addoption(
         "--as-production",
@@ -74,7 +78,9 @@ _TARGET = pytest.StashKey[Target]()
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RunCollector(config), "authfuzz-run-collector")
     if config.getoption("hypothesis_profile", None) in (None, "default"):
-        settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+        settings.load_profile(
+            "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
+        )
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -90,7 +96,7 @@ def configured_target(config: pytest.Config) -> Target:
             pytest.exit(f"authfuzz: {error}", returncode=2)
         if config.getoption("defects") and target.start != "testbed":
             pytest.exit(
-                f"authfuzz: --defects needs a target with start = \"testbed\"; {target.name!r} is "
+                f'authfuzz: --defects needs a target with start = "testbed"; {target.name!r} is '
                 f"{target.environment.value} at {target.base_url}",
                 returncode=2,
             )
@@ -110,13 +116,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     except SpecError as error:
         pytest.exit(f"authfuzz: {error}", returncode=2)
     if "write_operation" in names:
-        metafunc.parametrize("write_operation", operations, ids=[op.operation_id for op in operations])
+        metafunc.parametrize(
+            "write_operation", operations, ids=[op.operation_id for op in operations]
+        )
     if "branch_case" in names:
         cases = [(op, b) for op in operations for b in Branch.for_api(op.api)]
-        metafunc.parametrize("branch_case", cases, ids=[f"{op.operation_id}-{b.slug}" for op, b in cases])
+        metafunc.parametrize(
+            "branch_case", cases, ids=[f"{op.operation_id}-{b.slug}" for op, b in cases]
+        )
     if "probe_case" in names:
         probes = [(api, b) for api in Api for b in Branch.for_api(api)]
-        metafunc.parametrize("probe_case", probes, ids=[f"{api.value}-{b.slug}" for api, b in probes])
+        metafunc.parametrize(
+            "probe_case", probes, ids=[f"{api.value}-{b.slug}" for api, b in probes]
+        )
 
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -200,6 +212,8 @@ class RunCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
+            if not isinstance(value, str):
+                continue
             if name == PROPERTY:
                 self.state.matrix.add(Cell.from_json(value))
             elif name == FINDING_PROPERTY:
@@ -239,10 +253,19 @@ class RunCollector:
                 f"{finding.operation}: {finding.summary}"
             )
         report_dir = self.config.getoption("report_dir")
-        terminalreporter.write_line(f"reports: {report_dir}/findings.json, {report_dir}/findings.md")
+        terminalreporter.write_line(
+            f"reports: {report_dir}/findings.json, {report_dir}/findings.md"
+        )
 
 
-def record(cells: list[Cell], api: Api, branch: Branch | None, operation: Operation | None, status: str, reason: str = "") -> None:
+def record(
+    cells: list[Cell],
+    api: Api,
+    branch: Branch | None,
+    operation: Operation | None,
+    status: str,
+    reason: str = "",
+) -> None:
     """Helper for suites: note one cell."""
     if branch is None:
         return

@@ -34,9 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if not SUITES.is_dir():
-        print(f"authfuzz run: error: the suites directory {SUITES} is missing (run from a checkout)")
+        print(
+            f"authfuzz run: error: the suites directory {SUITES} is missing (run from a checkout)"
+        )
         return 2
-    pytest_args = [str(SUITES), "--target", args.target, "--report-dir", args.report_dir, "-p", "no:cacheprovider"]
+    pytest_args = [
+        str(SUITES),
+        "--target",
+        args.target,
+        "--report-dir",
+        args.report_dir,
+        "-p",
+        "no:cacheprovider",
+    ]
     if args.targets_file:
         pytest_args += ["--targets-file", args.targets_file]
     if args.defects:

@@ -8,6 +8,7 @@ throttled, successful staff reads are counted in the staff bucket).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,9 @@ class Reader:
         return (("Authorization", f"Token {self.trusted.token}"),)
 
     def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
-        response = self.client.send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
+        response = self.client.send(
+            ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth())
+        )
         if response.status == 404:
             return None
         if response.status != 200:
@@ -49,7 +52,9 @@ class Reader:
 
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
         query = tuple((k, str(v)) for k, v in filters.items())
-        response = self.client.send(ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query))
+        response = self.client.send(
+            ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
+        )
         if response.status != 200:
             raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
         data: list[dict[str, Any]] = response.json()
@@ -91,7 +96,9 @@ class CanarySet:
 def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
     nonce = new_nonce()
     base = reader.client.base_url
-    os_obj = reader.create("os", {"name": f"authfuzz canary {nonce}", "slug": f"authfuzz-os-{nonce}"})
+    os_obj = reader.create(
+        "os", {"name": f"authfuzz canary {nonce}", "slug": f"authfuzz-os-{nonce}"}
+    )
     release = reader.create(
         "release",
         {
@@ -120,7 +127,5 @@ def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
 def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
     """Best effort: deleting the release removes its files; the OS goes separately."""
     for resource in ("release_file", "release", "os"):
-        try:
+        with contextlib.suppress(Exception):
             reader.delete(resource, canaries.pk(resource))
-        except Exception:  # noqa: BLE001 - cleanup must not hide the run's result
-            pass

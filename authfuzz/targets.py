@@ -58,8 +58,27 @@ class Target:
         return replace(self, environment=environment)
 
 
-_TARGET_KEYS = {"base_url", "environment", "url_prefix", "spec", "max_rps", "max_requests", "start", "principals"}
-_PRINCIPAL_KEYS = {"name", "username", "role", "api_key", "api_key_env", "token", "token_env", "password", "password_env"}
+_TARGET_KEYS = {
+    "base_url",
+    "environment",
+    "url_prefix",
+    "spec",
+    "max_rps",
+    "max_requests",
+    "start",
+    "principals",
+}
+_PRINCIPAL_KEYS = {
+    "name",
+    "username",
+    "role",
+    "api_key",
+    "api_key_env",
+    "token",
+    "token_env",
+    "password",
+    "password_env",
+}
 
 
 def _read_tables(path: Path) -> dict[str, Any]:
@@ -67,7 +86,9 @@ def _read_tables(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TargetsFileError(f"{path}: file not found (set --targets-file or AUTHFUZZ_TARGETS_FILE)") from None
+        raise TargetsFileError(
+            f"{path}: file not found (set --targets-file or AUTHFUZZ_TARGETS_FILE)"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise TargetsFileError(f"{path}: not valid TOML: {error}") from None
     targets = data.get("targets")
@@ -100,7 +121,7 @@ def _target(path: Path, name: str, body: Any) -> Target:
 
     start = body.get("start")
     if start not in (None, "testbed"):
-        raise TargetsFileError(f"{where}.start: must be \"testbed\" (got {start!r})")
+        raise TargetsFileError(f'{where}.start: must be "testbed" (got {start!r})')
     base_url = body.get("base_url")
     if base_url is None and start is None:
         raise TargetsFileError(f"{where}: missing base_url")
@@ -114,7 +135,9 @@ def _target(path: Path, name: str, body: Any) -> Target:
         environment = Environment(raw_env)
     except ValueError:
         choices = ", ".join(e.value for e in Environment)
-        raise TargetsFileError(f"{where}.environment: {raw_env!r} is not one of {choices}") from None
+        raise TargetsFileError(
+            f"{where}.environment: {raw_env!r} is not one of {choices}"
+        ) from None
 
     url_prefix = body.get("url_prefix", DEFAULT_URL_PREFIX)
     if not isinstance(url_prefix, str) or not url_prefix.startswith(("http://", "https://")):
@@ -138,7 +161,9 @@ def _target(path: Path, name: str, body: Any) -> Target:
     for index, raw in enumerate(raw_principals):
         principal = _principal(f"{where}.principals[{index}]", raw)
         if any(p.name == principal.name for p in principals):
-            raise TargetsFileError(f"{where}.principals: duplicate principal name {principal.name!r}")
+            raise TargetsFileError(
+                f"{where}.principals: duplicate principal name {principal.name!r}"
+            )
         principals.append(principal)
 
     return Target(

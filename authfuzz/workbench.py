@@ -16,8 +16,8 @@ from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, ApiResponse, Client
 from authfuzz.findings import Finding
-from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
 from authfuzz.operations import Operation
+from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
 from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
 from authfuzz.targets import Target
 from authfuzz.writes import plan_write, with_attempt
@@ -87,7 +87,9 @@ class Workbench:
         changed = bool(after) if is_create else before != after
 
         if attempt.allowed_to_write:
-            problem = no_unauthenticated_write.positive_control_failed(response.status, before, after, is_create)
+            problem = no_unauthenticated_write.positive_control_failed(
+                response.status, before, after, is_create
+            )
             self._after_change(changed, None if is_create else key, after)
             if problem:
                 raise PositiveControlError(f"{operation.operation_id}: {problem}")
@@ -99,8 +101,14 @@ class Workbench:
             after=after,
             is_create=is_create,
             make_finding=lambda summary, evidence: self._finding(
-                no_unauthenticated_write.INVARIANT, "read-back", attempt, operation.label, summary,
-                request, response, evidence,
+                no_unauthenticated_write.INVARIANT,
+                "read-back",
+                attempt,
+                operation.label,
+                summary,
+                request,
+                response,
+                evidence,
             ),
         )
         self._after_change(changed, None if is_create else key, after)
@@ -141,9 +149,14 @@ class Workbench:
             body_text=response.text,
             draft_slug=draft["slug"],
             make_finding=lambda summary, evidence: self._finding(
-                no_unauthenticated_write.INVARIANT, "identity-probe", attempt,
-                f"GET /api/{api.value}/downloads/release/{{unpublished}}/", summary,
-                request, response, evidence,
+                no_unauthenticated_write.INVARIANT,
+                "identity-probe",
+                attempt,
+                f"GET /api/{api.value}/downloads/release/{{unpublished}}/",
+                summary,
+                request,
+                response,
+                evidence,
             ),
         )
 
@@ -187,7 +200,9 @@ def describe_request(request: ApiRequest) -> str:
     parts = [f"{request.method} {request.url_path()}"]
     parts += [f"{name}: {value}" for name, value in request.headers]
     if request.cookies:
-        parts.append("Cookie: " + "; ".join(f"{k}=<session of a staff user>" for k, _ in request.cookies))
+        parts.append(
+            "Cookie: " + "; ".join(f"{k}=<session of a staff user>" for k, _ in request.cookies)
+        )
     if request.form is not None:
         parts.append("form " + "&".join(f"{k}={v}" for k, v in request.form))
     elif request.json_body is not None:

@@ -28,7 +28,14 @@ class PlannedWrite:
     description: str  # what a successful write would do
 
 
-def plan_write(operation: Operation, canaries: CanarySet, reader: Reader, nonce: str, url_prefix: str, base_url: str) -> PlannedWrite:
+def plan_write(
+    operation: Operation,
+    canaries: CanarySet,
+    reader: Reader,
+    nonce: str,
+    url_prefix: str,
+    base_url: str,
+) -> PlannedWrite:
     resource, kind = operation.resource, operation.kind
     if kind == "create":
         slug = f"authfuzz-{resource.replace('_', '-')}-{nonce}"
@@ -55,22 +62,36 @@ def plan_write(operation: Operation, canaries: CanarySet, reader: Reader, nonce:
         )
     new_name = f"authfuzz mutated {nonce}"
     if kind == "partial_update":
-        body: dict[str, Any] = {"name": new_name}
+        update: dict[str, Any] = {"name": new_name}
     else:
-        body = _update_body(resource, canaries, new_name)
+        update = _update_body(resource, canaries, new_name)
     return PlannedWrite(
-        ApiRequest(operation.method, path, json_body=body),
+        ApiRequest(operation.method, path, json_body=update),
         lambda: reader.detail(resource, pk),
         f"rename canary {resource} {pk}",
     )
 
 
-def _create_body(api: Api, resource: str, nonce: str, slug: str, canaries: CanarySet, url_prefix: str, base_url: str) -> dict[str, Any]:
+def _create_body(
+    api: Api,
+    resource: str,
+    nonce: str,
+    slug: str,
+    canaries: CanarySet,
+    url_prefix: str,
+    base_url: str,
+) -> dict[str, Any]:
     name = f"authfuzz {nonce}"
     if resource == "os":
         return {"name": name, "slug": slug}
     if resource == "release":
-        return {"name": name, "slug": slug, "version": 3, "is_published": False, "show_on_download_page": False}
+        return {
+            "name": name,
+            "slug": slug,
+            "version": 3,
+            "is_published": False,
+            "show_on_download_page": False,
+        }
     if api is Api.V1:
         os_ref = f"{V1}/os/{canaries.pk('os')}/"
         release_ref = f"{V1}/release/{canaries.pk('release')}/"
@@ -102,7 +123,9 @@ def _update_body(resource: str, canaries: CanarySet, new_name: str) -> dict[str,
     }
 
 
-def with_attempt(request: ApiRequest, attempt: Attempt, session_cookie: Callable[[str], str]) -> ApiRequest:
+def with_attempt(
+    request: ApiRequest, attempt: Attempt, session_cookie: Callable[[str], str]
+) -> ApiRequest:
     """Dress a credential-less request in what the attempt presents."""
     method = request.method
     headers = request.headers + attempt.headers

@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from authfuzz.client import Client  # noqa: E402
-from authfuzz.oracles import Outcome  # noqa: E402
 from authfuzz.operations import write_operations  # noqa: E402
+from authfuzz.oracles import Outcome  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
 from authfuzz.workbench import Workbench  # noqa: E402
 from strategies.auth import negative_attempts  # noqa: E402
@@ -69,10 +69,14 @@ def first_finding(workbench: Workbench, examples: int, run_seed: int) -> tuple[b
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--defect", default="guest-fallthrough")
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--examples", type=int, default=8, help="examples per operation (ci profile: 8)")
+    parser.add_argument(
+        "--examples", type=int, default=8, help="examples per operation (ci profile: 8)"
+    )
     args = parser.parse_args()
 
     target = load_target(REPO / "targets.toml", "testbed")
@@ -86,7 +90,10 @@ def main() -> int:
             found, requests, seconds = first_finding(workbench, args.examples, run_seed)
             results.append((found, requests, seconds))
             status = "found" if found else "MISSED"
-            print(f"seed {run_seed:2d}: {status:6s} after {requests:4d} requests, {seconds:6.2f} s", flush=True)
+            print(
+                f"seed {run_seed:2d}: {status:6s} after {requests:4d} requests, {seconds:6.2f} s",
+                flush=True,
+            )
         client.close()
 
     hits = [r for r in results if r[0]]
@@ -95,8 +102,12 @@ def main() -> int:
     if hits:
         requests = [r[1] for r in hits]
         seconds = [r[2] for r in hits]
-        print(f"requests to first finding: median {statistics.median(requests):.0f}, max {max(requests)}")
-        print(f"seconds to first finding:  median {statistics.median(seconds):.2f}, max {max(seconds):.2f}")
+        print(
+            f"requests to first finding: median {statistics.median(requests):.0f}, max {max(requests)}"
+        )
+        print(
+            f"seconds to first finding:  median {statistics.median(seconds):.2f}, max {max(seconds):.2f}"
+        )
     return 0 if len(hits) == len(results) else 1
 
 

@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from authfuzz.branches import Api, Branch
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell
 from authfuzz.findings import FindingError
-from authfuzz.oracles import Outcome, Verdict
 from authfuzz.operations import Operation
+from authfuzz.oracles import Outcome, Verdict
 from authfuzz.workbench import NotApplicableError, Workbench
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
-
 
 # Building the strategy is costly (validation walks the whole tree); build it once per API.
 _negative_attempts = cache(negative_attempts)
@@ -48,7 +47,9 @@ def _skip(cells: list[Cell], api: Api, branch: Branch, column: str, reason: str)
     pytest.skip(reason)
 
 
-def test_positive_control_can_write(authfuzz_workbench: Workbench, write_operation: Operation) -> None:
+def test_positive_control_can_write(
+    authfuzz_workbench: Workbench, write_operation: Operation
+) -> None:
     """A valid staff credential must be able to perform the write, or the gate is blind."""
     if authfuzz_workbench.target.is_production:
         pytest.skip("production target: no writes")
@@ -69,12 +70,17 @@ def test_branch_example_never_writes(
         verdict = authfuzz_workbench.check_write(operation, attempt)
     except NotApplicableError as error:
         _skip(authfuzz_cells, operation.api, branch, operation.column, str(error))
-    _settle(verdict, authfuzz_cells, Cell(operation.api.value, branch.slug, operation.column, EXERCISED))
+    _settle(
+        verdict, authfuzz_cells, Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
+    )
 
 
 @given(data=st.data())
 def test_fuzzed_attempts_never_write(
-    authfuzz_workbench: Workbench, write_operation: Operation, authfuzz_cells: list[Cell], data: st.DataObject
+    authfuzz_workbench: Workbench,
+    write_operation: Operation,
+    authfuzz_cells: list[Cell],
+    data: st.DataObject,
 ) -> None:
     if authfuzz_workbench.target.is_production:
         pytest.skip("production target: writes are replaced by identity probes")

@@ -128,12 +128,18 @@ def _maintenance(server: PostgresServer, statement: str) -> None:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a hard dependency
-        raise DatabaseError("PostgreSQL support needs psycopg: pip install 'psycopg[binary]'") from None
+        raise DatabaseError(
+            "PostgreSQL support needs psycopg: pip install 'psycopg[binary]'"
+        ) from None
     try:
-        with psycopg.connect(**server.connect_kwargs(server.maintenance_db), autocommit=True) as conn:
+        with psycopg.connect(
+            **server.connect_kwargs(server.maintenance_db), autocommit=True
+        ) as conn:
             conn.execute(statement)
     except psycopg.OperationalError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "connection failed"
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else "connection failed"
+        )
         raise DatabaseError(
             f"PostgreSQL at {server.describe()} is unreachable: {first_line}"
         ) from None

@@ -8,6 +8,7 @@ port outlives the ``with`` block, whether the body passed, failed or raised.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -75,7 +76,9 @@ class Testbed:
             "--defects",
             ",".join(sorted(defects)),
             "--database-url",
-            self.database_url if self.database_url is not None else os.environ.get("DATABASE_URL", ""),
+            self.database_url
+            if self.database_url is not None
+            else os.environ.get("DATABASE_URL", ""),
             "--ready-file",
             str(ready_file),
         ]
@@ -96,7 +99,9 @@ class Testbed:
         try:
             while not ready_file.exists():
                 if self._process.poll() is not None:
-                    raise TestbedStartError(_last_error(log_path) or "the testbed exited during start-up")
+                    raise TestbedStartError(
+                        _last_error(log_path) or "the testbed exited during start-up"
+                    )
                 if time.monotonic() > deadline:
                     raise TestbedStartError(
                         f"the testbed did not answer within {self.startup_timeout:.0f}s (log: {log_path})"
@@ -143,14 +148,14 @@ class Testbed:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _last_error(log_path: Path) -> str:
-    lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()
+    ]
     for line in reversed(lines):
         if line.startswith("authfuzz testbed: error:"):
             return line.removeprefix("authfuzz testbed: error:").strip()

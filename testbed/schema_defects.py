@@ -11,8 +11,8 @@ from django.db import connection, models
 from django.db.models import Q
 
 from testbed.downloads.models import ReleaseFile, starts_with
-from testbed.downloads.url_rules import ALLOWED_PREFIX, LEGACY_PREFIX, URL_FIELDS
 from testbed.downloads.switches import defect_on
+from testbed.downloads.url_rules import ALLOWED_PREFIX, LEGACY_PREFIX, URL_FIELDS
 
 URL_CONSTRAINT = "only_python_dot_org_urls"
 

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="defects (off by default, combine with commas):\n" + describe(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)"
+    )
     parser.add_argument("--defects", default="", help="comma-separated defect switches to turn on")
     parser.add_argument(
         "--database-url",
@@ -134,7 +136,9 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            return _fail(f"port {args.port} on 127.0.0.1 is already in use; pick another with --port")
+            return _fail(
+                f"port {args.port} on 127.0.0.1 is already in use; pick another with --port"
+            )
         return _fail(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}")
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -146,13 +150,20 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     try:
         port = server.effective_port
         base_url = f"http://127.0.0.1:{port}"
-        ready = {"base_url": base_url, "pid": os.getpid(), "defects": sorted(defects), "database": database.to_json()}
+        ready = {
+            "base_url": base_url,
+            "pid": os.getpid(),
+            "defects": sorted(defects),
+            "database": database.to_json(),
+        }
         if args.ready_file:
             tmp = Path(f"{args.ready_file}.tmp")
             tmp.write_text(json.dumps(ready), encoding="utf-8")
             tmp.replace(args.ready_file)
         active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
-        print(f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})")
+        print(
+            f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})"
+        )
         print("Stop with Ctrl-C.", flush=True)
         server.run()
     except _Stop:

@@ -61,9 +61,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _config.get(
-        "database", {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-    )
+    "default": _config.get("database", {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"})
 }
 
 # One process, one cache: the throttle buckets live as long as the testbed.

@@ -13,7 +13,9 @@ from authfuzz.findings import Finding
 from authfuzz.oracles import Outcome, Verdict
 
 
-def judge(*, status: int, body_text: str, draft_slug: str, make_finding: Callable[[str, str], Finding]) -> Verdict:
+def judge(
+    *, status: int, body_text: str, draft_slug: str, make_finding: Callable[[str, str], Finding]
+) -> Verdict:
     if 200 <= status < 300 and draft_slug in body_text:
         return Verdict(
             Outcome.FINDING,

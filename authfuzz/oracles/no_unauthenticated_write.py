@@ -29,7 +29,9 @@ def judge(
     if changed:
         return Verdict(
             Outcome.FINDING,
-            make_finding(f"the write took effect (status {status}) without valid staff credentials", evidence),
+            make_finding(
+                f"the write took effect (status {status}) without valid staff credentials", evidence
+            ),
         )
     if 200 <= status < 300:
         return Verdict(
@@ -65,5 +67,7 @@ def _evidence(before: Any, after: Any, is_create: bool) -> str:
         return "the canary object is unchanged"
     if isinstance(after, list):
         return f"canary files before: {len(before or [])}, after: {len(after)}"
-    fields = sorted(k for k in set(before or {}) | set(after) if (before or {}).get(k) != after.get(k))
+    fields = sorted(
+        k for k in set(before or {}) | set(after) if (before or {}).get(k) != after.get(k)
+    )
     return f"canary fields changed: {', '.join(fields)}"

@@ -41,5 +41,7 @@ def render(findings: list[Finding], summary: dict[str, object], matrix_text: str
     return "\n".join(lines)
 
 
-def write(path: Path, findings: list[Finding], summary: dict[str, object], matrix_text: str) -> None:
+def write(
+    path: Path, findings: list[Finding], summary: dict[str, object], matrix_text: str
+) -> None:
     path.write_text(render(findings, summary, matrix_text), encoding="utf-8")

@@ -143,9 +143,7 @@ class ReleaseFile(ContentManageable, NameSlugModel):
     def clean(self) -> None:
         stored = None
         if self.pk is not None:
-            stored = (
-                ReleaseFile.objects.filter(pk=self.pk).values(*URL_FIELDS).first()
-            )
+            stored = ReleaseFile.objects.filter(pk=self.pk).values(*URL_FIELDS).first()
         values = {field: getattr(self, field) for field in URL_FIELDS}
         errors = release_file_url_errors(values, stored)
         if errors:

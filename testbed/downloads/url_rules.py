@@ -38,7 +38,9 @@ def accepted_prefixes() -> tuple[str, ...]:
     return (ALLOWED_PREFIX,)
 
 
-def release_file_url_errors(values: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, list[str]]:
+def release_file_url_errors(
+    values: dict[str, Any], stored: dict[str, Any] | None
+) -> dict[str, list[str]]:
     """Errors per field for a release file's URL values.
 
     ``stored`` holds the values already in the database for an existing row:

@@ -33,7 +33,9 @@ def test_clean_testbed_passes_with_zero_findings(clean_run: GateRun) -> None:
 
 
 def test_clean_run_matrix_has_every_branch_and_operation(clean_run: GateRun) -> None:
-    matrix = clean_run.output.split("authfuzz: branch x operation coverage")[1].split("ok: exercised")[0]
+    matrix = clean_run.output.split("authfuzz: branch x operation coverage")[1].split(
+        "ok: exercised"
+    )[0]
     rows = {line.split()[0]: line.split()[1:] for line in matrix.splitlines() if line[:1].islower()}
     assert all("--" not in cells for cells in rows.values()), "a cell was not exercised"
     for api in Api:
@@ -53,7 +55,9 @@ def test_clean_run_matrix_has_every_branch_and_operation(clean_run: GateRun) -> 
         ("inactive-user", "inactive"),
     ],
 )
-def test_each_auth_defect_fails_the_gate_on_its_branch(tmp_path: Path, defect: str, branch: str) -> None:
+def test_each_auth_defect_fails_the_gate_on_its_branch(
+    tmp_path: Path, defect: str, branch: str
+) -> None:
     run = run_gate(tmp_path, "--defects", defect)
     assert run.returncode == 1, run.output[-3000:]
     assert branch in run.branches("read-back"), run.branches()

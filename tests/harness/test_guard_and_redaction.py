@@ -14,7 +14,9 @@ from authfuzz.targets import DEFAULT_SPEC, DEFAULT_URL_PREFIX, Environment, Targ
 
 KEY = "6ac8bf0c6b2be6850ac1e51abbfb3a85a328b1bc"
 TOKEN = "5a34358ffdb1010cebeafc9819a4e0b0a08c07c3"
-PRINCIPALS = Principals((Principal("admin", "admin", Role.STAFF, api_key=KEY, token=TOKEN, password="pw-of-admin-123"),))
+PRINCIPALS = Principals(
+    (Principal("admin", "admin", Role.STAFF, api_key=KEY, token=TOKEN, password="pw-of-admin-123"),)
+)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,9 @@ def test_client_refuses_writes_to_production_before_any_network_io() -> None:
     for request in (
         ApiRequest("POST", "/api/v1/downloads/os/", json_body={"name": "x"}),
         ApiRequest("DELETE", "/api/v2/downloads/os/1/"),
-        ApiRequest("GET", "/api/v1/downloads/os/1/", headers=(("X-HTTP-Method-Override", "DELETE"),)),
+        ApiRequest(
+            "GET", "/api/v1/downloads/os/1/", headers=(("X-HTTP-Method-Override", "DELETE"),)
+        ),
     ):
         with pytest.raises(ProductionGuardError, match="production target 'prod'"):
             client.send(request)

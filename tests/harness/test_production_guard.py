@@ -36,11 +36,15 @@ def _state_changing(requests: list[dict[str, str]]) -> list[dict[str, str]]:
     return [
         r
         for r in requests
-        if could_change_state(r["method"], ["X-HTTP-Method-Override"] if r["override"] else [], False)
+        if could_change_state(
+            r["method"], ["X-HTTP-Method-Override"] if r["override"] else [], False
+        )
     ]
 
 
-@pytest.mark.parametrize(("defects", "expect_finding"), [((), False), (("guest-fallthrough",), True)])
+@pytest.mark.parametrize(
+    ("defects", "expect_finding"), [((), False), (("guest-fallthrough",), True)]
+)
 def test_production_run_sends_nothing_that_could_write(
     tmp_path: Path, defects: tuple[str, ...], expect_finding: bool
 ) -> None:

@@ -11,7 +11,9 @@ from authfuzz.targets import Environment, TargetsFileError, load_target
 
 REPO = Path(__file__).resolve().parents[2]
 
-GOOD_PRINCIPAL = '[[targets.t.principals]]\nname = "a"\nusername = "a"\nrole = "staff"\napi_key = "k"\n'
+GOOD_PRINCIPAL = (
+    '[[targets.t.principals]]\nname = "a"\nusername = "a"\nrole = "staff"\napi_key = "k"\n'
+)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -23,29 +25,35 @@ def _write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "target", "expected"),
     [
-        ("[targets.t]\nbase_url = \"http://x\"\n", "nope", "unknown target 'nope'; known targets: t"),
-        ("[targets.t]\nenvironment = \"local\"\n", "t", "targets.t: missing base_url"),
-        ("[targets.t]\nbase_url = \"ftp://x\"\n", "t", "targets.t.base_url: must be an http"),
-        ("[targets.t]\nbase_url = \"http://x\"\nenvironment = \"prod\"\n", "t", "targets.t.environment: 'prod' is not one of"),
+        ('[targets.t]\nbase_url = "http://x"\n', "nope", "unknown target 'nope'; known targets: t"),
+        ('[targets.t]\nenvironment = "local"\n', "t", "targets.t: missing base_url"),
+        ('[targets.t]\nbase_url = "ftp://x"\n', "t", "targets.t.base_url: must be an http"),
         (
-            "[targets.t]\nbase_url = \"http://x\"\n" + GOOD_PRINCIPAL.replace('"staff"', '"root"'),
+            '[targets.t]\nbase_url = "http://x"\nenvironment = "prod"\n',
+            "t",
+            "targets.t.environment: 'prod' is not one of",
+        ),
+        (
+            '[targets.t]\nbase_url = "http://x"\n' + GOOD_PRINCIPAL.replace('"staff"', '"root"'),
             "t",
             "targets.t.principals.a.role: 'root' is not one of staff, user, inactive",
         ),
         (
-            "[targets.t]\nbase_url = \"http://x\"\n" + GOOD_PRINCIPAL + GOOD_PRINCIPAL,
+            '[targets.t]\nbase_url = "http://x"\n' + GOOD_PRINCIPAL + GOOD_PRINCIPAL,
             "t",
             "targets.t.principals: duplicate principal name 'a'",
         ),
         (
-            "[targets.t]\nbase_url = \"http://x\"\n"
-            + GOOD_PRINCIPAL.replace('api_key = "k"', 'api_key_env = "AUTHFUZZ_TEST_UNSET_VARIABLE"'),
+            '[targets.t]\nbase_url = "http://x"\n'
+            + GOOD_PRINCIPAL.replace(
+                'api_key = "k"', 'api_key_env = "AUTHFUZZ_TEST_UNSET_VARIABLE"'
+            ),
             "t",
             "targets.t.principals.a.api_key_env: environment variable AUTHFUZZ_TEST_UNSET_VARIABLE is not set",
         ),
         ("[targets.t\n", "t", "not valid TOML"),
         ("[other]\n", "t", "no [targets.NAME] table"),
-        ("[targets.t]\nbase_url = \"http://x\"\nbogus = 1\n", "t", "targets.t: unknown key 'bogus'"),
+        ('[targets.t]\nbase_url = "http://x"\nbogus = 1\n', "t", "targets.t: unknown key 'bogus'"),
     ],
     ids=[
         "unknown-target",
@@ -60,7 +68,9 @@ def _write(tmp_path: Path, text: str) -> Path:
         "unknown-key",
     ],
 )
-def test_config_error_is_one_line(tmp_path: Path, text: str, target: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_error_is_one_line(
+    tmp_path: Path, text: str, target: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AUTHFUZZ_TEST_UNSET_VARIABLE", raising=False)
     path = _write(tmp_path, text)
     with pytest.raises(TargetsFileError) as error:
@@ -72,19 +82,23 @@ def test_config_error_is_one_line(tmp_path: Path, text: str, target: str, expect
 
 
 def test_missing_file_names_the_option(tmp_path: Path) -> None:
-    with pytest.raises(TargetsFileError, match="file not found .*--targets-file"):
+    with pytest.raises(TargetsFileError, match=r"file not found .*--targets-file"):
         load_target(tmp_path / "absent.toml", "t")
 
 
 def test_environment_defaults_to_production(tmp_path: Path) -> None:
-    target = load_target(_write(tmp_path, "[targets.t]\nbase_url = \"http://x\"\n"), "t")
+    target = load_target(_write(tmp_path, '[targets.t]\nbase_url = "http://x"\n'), "t")
     assert target.environment is Environment.PRODUCTION
     assert target.is_production
 
 
-def test_env_secrets_are_read_and_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_secrets_are_read_and_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AUTHFUZZ_TEST_KEY", "s3cr3t-value-for-test")
-    text = "[targets.t]\nbase_url = \"http://x\"\n" + GOOD_PRINCIPAL.replace('api_key = "k"', 'api_key_env = "AUTHFUZZ_TEST_KEY"')
+    text = '[targets.t]\nbase_url = "http://x"\n' + GOOD_PRINCIPAL.replace(
+        'api_key = "k"', 'api_key_env = "AUTHFUZZ_TEST_KEY"'
+    )
     target = load_target(_write(tmp_path, text), "t")
     principal = target.principals.by_name("a")
     assert principal.api_key == "s3cr3t-value-for-test"
@@ -92,11 +106,13 @@ def test_env_secrets_are_read_and_never_shown(tmp_path: Path, monkeypatch: pytes
     assert "s3cr3t" not in repr(target)
 
 
-def test_other_targets_secrets_are_not_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_targets_secrets_are_not_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AUTHFUZZ_TEST_UNSET_VARIABLE", raising=False)
     text = (
-        "[targets.good]\nbase_url = \"http://x\"\n"
-        "[targets.t]\nbase_url = \"http://y\"\n"
+        '[targets.good]\nbase_url = "http://x"\n'
+        '[targets.t]\nbase_url = "http://y"\n'
         + GOOD_PRINCIPAL.replace('api_key = "k"', 'api_key_env = "AUTHFUZZ_TEST_UNSET_VARIABLE"')
     )
     assert load_target(_write(tmp_path, text), "good").base_url == "http://x"

@@ -79,7 +79,9 @@ def apply_filters(
         spec = allowed.get(name)
         if spec is None:
             if strict:
-                raise FilterError({"error": [f"'exact' is not an allowed filter on the '{name}' field."]})
+                raise FilterError(
+                    {"error": [f"'exact' is not an allowed filter on the '{name}' field."]}
+                )
             continue
         if raw == "":
             continue

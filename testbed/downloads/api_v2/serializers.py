@@ -33,7 +33,10 @@ class ReleaseSerializer(serializers.HyperlinkedModelSerializer):
             "show_on_download_page",
             "resource_uri",
         )
-        extra_kwargs = {"name": {"required": True, "allow_blank": False}, "slug": {"required": True, "allow_blank": False}}
+        extra_kwargs = {
+            "name": {"required": True, "allow_blank": False},
+            "slug": {"required": True, "allow_blank": False},
+        }
 
 
 class ReleaseFileSerializer(serializers.HyperlinkedModelSerializer):

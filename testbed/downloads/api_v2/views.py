@@ -34,7 +34,9 @@ class FilteredViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     def filter_queryset(self, queryset: Any) -> Any:
         if self.action != "list":
             return queryset
-        return apply_filters(queryset, self.request.query_params, self.query_filters, self.strict_filters)
+        return apply_filters(
+            queryset, self.request.query_params, self.query_filters, self.strict_filters
+        )
 
 
 class OSViewSet(FilteredViewSet):

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,74 +17,275 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='OS',
+            name="OS",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=200, unique=True)),
-                ('created', models.DateTimeField(blank=True, db_index=True, default=django.utils.timezone.now)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('creator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('last_modified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=200, unique=True)),
+                (
+                    "created",
+                    models.DateTimeField(
+                        blank=True, db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "last_modified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Operating System',
-                'verbose_name_plural': 'Operating Systems',
-                'ordering': ('name',),
+                "verbose_name": "Operating System",
+                "verbose_name_plural": "Operating Systems",
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=200, unique=True)),
-                ('created', models.DateTimeField(blank=True, db_index=True, default=django.utils.timezone.now)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('version', models.IntegerField(choices=[(3, 'Python 3.x.x'), (2, 'Python 2.x.x'), (1, 'Python 1.x.x'), (100, 'Python install manager')], default=3)),
-                ('is_latest', models.BooleanField(db_index=True, default=False)),
-                ('is_published', models.BooleanField(db_index=True, default=False)),
-                ('pre_release', models.BooleanField(db_index=True, default=False)),
-                ('show_on_download_page', models.BooleanField(db_index=True, default=True)),
-                ('release_date', models.DateTimeField(default=django.utils.timezone.now)),
-                ('release_notes_url', models.URLField(blank=True)),
-                ('creator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('last_modified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=200, unique=True)),
+                (
+                    "created",
+                    models.DateTimeField(
+                        blank=True, db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "version",
+                    models.IntegerField(
+                        choices=[
+                            (3, "Python 3.x.x"),
+                            (2, "Python 2.x.x"),
+                            (1, "Python 1.x.x"),
+                            (100, "Python install manager"),
+                        ],
+                        default=3,
+                    ),
+                ),
+                ("is_latest", models.BooleanField(db_index=True, default=False)),
+                ("is_published", models.BooleanField(db_index=True, default=False)),
+                ("pre_release", models.BooleanField(db_index=True, default=False)),
+                ("show_on_download_page", models.BooleanField(db_index=True, default=True)),
+                ("release_date", models.DateTimeField(default=django.utils.timezone.now)),
+                ("release_notes_url", models.URLField(blank=True)),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "last_modified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
-                'get_latest_by': 'release_date',
+                "ordering": ("name",),
+                "get_latest_by": "release_date",
             },
         ),
         migrations.CreateModel(
-            name='ReleaseFile',
+            name="ReleaseFile",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=200, unique=True)),
-                ('created', models.DateTimeField(blank=True, db_index=True, default=django.utils.timezone.now)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('description', models.TextField(blank=True)),
-                ('is_source', models.BooleanField(default=False)),
-                ('url', models.URLField(blank=True, db_index=True, unique=True)),
-                ('gpg_signature_file', models.URLField(blank=True)),
-                ('sigstore_signature_file', models.URLField(blank=True)),
-                ('sigstore_cert_file', models.URLField(blank=True)),
-                ('sigstore_bundle_file', models.URLField(blank=True)),
-                ('sbom_spdx2_file', models.URLField(blank=True)),
-                ('md5_sum', models.CharField(blank=True, max_length=200)),
-                ('sha256_sum', models.CharField(blank=True, max_length=200)),
-                ('filesize', models.IntegerField(default=0)),
-                ('download_button', models.BooleanField(default=False)),
-                ('creator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('last_modified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('os', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='releases', to='downloads.os')),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='downloads.release')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=200, unique=True)),
+                (
+                    "created",
+                    models.DateTimeField(
+                        blank=True, db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated", models.DateTimeField(auto_now=True)),
+                ("description", models.TextField(blank=True)),
+                ("is_source", models.BooleanField(default=False)),
+                ("url", models.URLField(blank=True, db_index=True, unique=True)),
+                ("gpg_signature_file", models.URLField(blank=True)),
+                ("sigstore_signature_file", models.URLField(blank=True)),
+                ("sigstore_cert_file", models.URLField(blank=True)),
+                ("sigstore_bundle_file", models.URLField(blank=True)),
+                ("sbom_spdx2_file", models.URLField(blank=True)),
+                ("md5_sum", models.CharField(blank=True, max_length=200)),
+                ("sha256_sum", models.CharField(blank=True, max_length=200)),
+                ("filesize", models.IntegerField(default=0)),
+                ("download_button", models.BooleanField(default=False)),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "last_modified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "os",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="releases",
+                        to="downloads.os",
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="downloads.release",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Release File',
-                'ordering': ('-release__is_published', 'release__name', 'os__name', 'name'),
-                'constraints': [models.UniqueConstraint(condition=models.Q(('download_button', True)), fields=('os', 'release'), name='only_one_download_per_os_per_release'), models.CheckConstraint(condition=models.Q(models.Q(('url', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('url', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('url', 22), models.Value('http://www.python.org/')), _connector='OR'), models.Q(('gpg_signature_file', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('gpg_signature_file', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('gpg_signature_file', 22), models.Value('http://www.python.org/')), _connector='OR'), models.Q(('sigstore_signature_file', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_signature_file', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_signature_file', 22), models.Value('http://www.python.org/')), _connector='OR'), models.Q(('sigstore_cert_file', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_cert_file', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_cert_file', 22), models.Value('http://www.python.org/')), _connector='OR'), models.Q(('sigstore_bundle_file', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_bundle_file', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sigstore_bundle_file', 22), models.Value('http://www.python.org/')), _connector='OR'), models.Q(('sbom_spdx2_file', ''), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sbom_spdx2_file', 23), models.Value('https://www.python.org/')), django.db.models.lookups.Exact(django.db.models.functions.text.Left('sbom_spdx2_file', 22), models.Value('http://www.python.org/')), _connector='OR')), name='only_python_dot_org_urls', violation_error_message="All file URLs must begin with 'https://www.python.org/'")],
+                "verbose_name": "Release File",
+                "ordering": ("-release__is_published", "release__name", "os__name", "name"),
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("download_button", True)),
+                        fields=("os", "release"),
+                        name="only_one_download_per_os_per_release",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("url", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("url", 23),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("url", 22),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("gpg_signature_file", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("gpg_signature_file", 23),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("gpg_signature_file", 22),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("sigstore_signature_file", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left(
+                                        "sigstore_signature_file", 23
+                                    ),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left(
+                                        "sigstore_signature_file", 22
+                                    ),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("sigstore_cert_file", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("sigstore_cert_file", 23),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("sigstore_cert_file", 22),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("sigstore_bundle_file", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left(
+                                        "sigstore_bundle_file", 23
+                                    ),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left(
+                                        "sigstore_bundle_file", 22
+                                    ),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("sbom_spdx2_file", ""),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("sbom_spdx2_file", 23),
+                                    models.Value("https://www.python.org/"),
+                                ),
+                                django.db.models.lookups.Exact(
+                                    django.db.models.functions.text.Left("sbom_spdx2_file", 22),
+                                    models.Value("http://www.python.org/"),
+                                ),
+                                _connector="OR",
+                            ),
+                        ),
+                        name="only_python_dot_org_urls",
+                        violation_error_message="All file URLs must begin with 'https://www.python.org/'",
+                    ),
+                ],
             },
         ),
     ]
