@@ -54,8 +54,12 @@ class Finding:
 
 
 class FindingError(AssertionError):
-    """Raised by a check to fail the test; carries the finding for the reports."""
+    """Raised by a check to fail the test; carries the findings for the reports."""
 
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message())
-        self.finding = finding
+    def __init__(self, finding: Finding, *more: Finding) -> None:
+        self.findings = (finding, *more)
+        super().__init__("\n\n".join(f.message() for f in self.findings))
+
+    @property
+    def finding(self) -> Finding:
+        return self.findings[0]

@@ -197,7 +197,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _findings_in(error: BaseException) -> list[Finding]:
     if isinstance(error, FindingError):
-        return [error.finding]
+        return list(error.findings)
     if isinstance(error, BaseExceptionGroup):
         return [f for inner in error.exceptions for f in _findings_in(inner)]
     return []

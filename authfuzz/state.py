@@ -117,8 +117,8 @@ def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
             "slug": f"authfuzz-file-{nonce}",
             "os": f"{base}{V2}/os/{pk_from_uri(os_obj['resource_uri'])}/",
             "release": f"{base}{V2}/release/{pk_from_uri(release['resource_uri'])}/",
+            # No sidecars: a PATCH of `url` alone must be judged on the URL policy only.
             "url": url,
-            "gpg_signature_file": f"{url}.asc",
         },
     )
     return CanarySet(nonce, os_obj, release, release_file)

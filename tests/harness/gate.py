@@ -37,14 +37,14 @@ class GateRun:
         return "\n".join(parts)
 
 
-def run_gate(tmp_path: Path, *args: str, timeout: float = 600) -> GateRun:
+def run_gate(tmp_path: Path, *args: str, select: str = "suites", timeout: float = 600) -> GateRun:
     report_dir = tmp_path / "report"
     junit = tmp_path / "junit.xml"
     command = [
         sys.executable,
         "-m",
         "pytest",
-        str(REPO / "suites"),
+        str(REPO / select),
         "-p",
         "no:cacheprovider",
         "-q",

@@ -1,0 +1,102 @@
+"""The stored-URL sweep: has a foreign URL already been written?
+
+Read-only by nature, so it runs on production too. It pages through every
+release file through one API, with the trusted principal (whose bucket is far
+larger than a guest's), and groups violations by release, because the
+incident question is "which releases offer users a bad download?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from authfuzz.branches import Api
+from authfuzz.client import ApiRequest, Client
+from authfuzz.findings import Finding
+from authfuzz.principals import Principal
+from authfuzz.url_policy import Violation, violations
+
+V1_PAGE = 100
+
+
+@dataclass
+class SweepResult:
+    files: int = 0
+    by_release: dict[str, list[tuple[str, Violation]]] = field(default_factory=dict)
+
+
+def stored_files(
+    client: Client, trusted: Principal, api: Api, progress: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    if api is Api.V1:
+        headers = (("Authorization", f"ApiKey {trusted.username}:{trusted.api_key}"),)
+        path: str | None = f"/api/v1/downloads/release_file/?limit={V1_PAGE}&offset=0"
+        seen = 0
+        while path:
+            route, _, query = path.partition("?")
+            pairs = tuple(parse_qsl(query, keep_blank_values=True))
+            response = client.send(ApiRequest("GET", route, headers=headers, query=pairs))
+            if response.status != 200:
+                raise RuntimeError(f"v1 release_file list answered {response.status}")
+            page = response.json()
+            yield from page["objects"]
+            seen += len(page["objects"])
+            progress(seen)
+            path = page["meta"].get("next")
+    else:
+        headers = (("Authorization", f"Token {trusted.token}"),)
+        response = client.send(
+            ApiRequest("GET", "/api/v2/downloads/release_file/", headers=headers)
+        )
+        if response.status != 200:
+            raise RuntimeError(f"v2 release_file list answered {response.status}")
+        files = response.json()
+        progress(len(files))
+        yield from files
+
+
+def sweep(
+    client: Client, trusted: Principal, api: Api, url_prefix: str, progress: Callable[[int], None]
+) -> SweepResult:
+    result = SweepResult()
+    for stored in stored_files(client, trusted, api, progress):
+        result.files += 1
+        for violation in violations(stored, url_prefix):
+            release = str(stored.get("release", "?"))
+            result.by_release.setdefault(release, []).append(
+                (str(stored.get("slug", "?")), violation)
+            )
+    return result
+
+
+def findings(
+    result: SweepResult,
+    target: str,
+    api: Api,
+    url_prefix: str,
+    base_url: str,
+    redact: Callable[[str], str],
+) -> list[Finding]:
+    out = []
+    for release, items in sorted(result.by_release.items()):
+        lines = [f"file {slug!r}: {violation.describe(url_prefix)}" for slug, violation in items]
+        fields = sorted({violation.field for _, violation in items})
+        out.append(
+            Finding(
+                invariant="no-foreign-url",
+                oracle="stored-url-sweep",
+                target=target,
+                branch=f"stored:{api.value}",
+                operation=f"GET /api/{api.value}/downloads/release_file/",
+                summary=f"release {release} offers {len(items)} URL(s) outside the policy",
+                request=f"GET /api/{api.value}/downloads/release_file/ (trusted read)",
+                status=200,
+                evidence=redact("; ".join(lines)),
+                curl=f"curl -sS '{base_url}/api/{api.value}/downloads/release_file/'",
+                labels=tuple(f"field:{name}" for name in fields),
+            )
+        )
+    return out

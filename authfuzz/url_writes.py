@@ -1,0 +1,138 @@
+"""Write a URL case through one write path as trusted staff, read it back, judge it.
+
+The write paths are the four ways a release file's URLs can be set: v1 POST,
+v2 POST, v2 PUT and v2 PATCH. Everything but the URL fields is valid, so only
+the URL policy can explain a rejection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from authfuzz.branches import Api
+from authfuzz.client import ApiRequest
+from authfuzz.findings import Finding
+from authfuzz.oracles import Verdict, no_foreign_url
+from authfuzz.state import V2, new_nonce
+from authfuzz.url_policy import SIDECAR_SUFFIXES
+from authfuzz.workbench import Workbench, describe_request
+
+V1 = "/api/v1/downloads"
+
+
+class WritePath(Enum):
+    V1_POST = ("v1", "POST")
+    V2_POST = ("v2", "POST")
+    V2_PUT = ("v2", "PUT")
+    V2_PATCH = ("v2", "PATCH")
+
+    @property
+    def api(self) -> Api:
+        return Api(self.value[0])
+
+    @property
+    def method(self) -> str:
+        return self.value[1]
+
+    @property
+    def slug(self) -> str:
+        return f"{self.value[0]}-{self.value[1].lower()}"
+
+
+@dataclass(frozen=True)
+class UrlWrite:
+    field: str
+    category: str
+    fields: dict[str, Any]
+    accepted: bool
+
+
+def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Verdict:
+    client, reader = workbench.client, workbench.reader
+    trusted = reader.trusted
+    canaries = workbench.canaries()
+    nonce = new_nonce()
+    base = client.base_url
+    if path.api is Api.V1:
+        auth = (("Authorization", f"ApiKey {trusted.username}:{trusted.api_key}"),)
+    else:
+        auth = (("Authorization", f"Token {trusted.token}"),)
+
+    before: dict[str, Any] | None = None
+    if path in (WritePath.V1_POST, WritePath.V2_POST):
+        slug = f"authfuzz-url-{nonce}"
+        if path is WritePath.V1_POST:
+            refs = {
+                "os": f"{V1}/os/{canaries.pk('os')}/",
+                "release": f"{V1}/release/{canaries.pk('release')}/",
+            }
+            target = f"{V1}/release_file/"
+        else:
+            refs = {
+                "os": f"{base}{V2}/os/{canaries.pk('os')}/",
+                "release": f"{base}{V2}/release/{canaries.pk('release')}/",
+            }
+            target = f"{V2}/release_file/"
+        body: dict[str, Any] = {
+            "name": f"authfuzz url {nonce}",
+            "slug": slug,
+            **refs,
+            **case.fields,
+        }
+        request = ApiRequest("POST", target, headers=auth, json_body=body)
+
+        def read_back() -> dict[str, Any] | None:
+            found = reader.find("release_file", slug=slug)
+            return found[0] if found else None
+    else:
+        pk = canaries.pk("release_file")
+        before = reader.detail("release_file", pk)
+        if path is WritePath.V2_PUT:
+            current = canaries.object("release_file")
+            body = {
+                "name": current["name"],
+                "slug": current["slug"],
+                "os": current["os"],
+                "release": current["release"],
+                "url": current["url"],
+                **{name: "" for name in SIDECAR_SUFFIXES},  # only the case's sidecars
+                **case.fields,
+            }
+        else:
+            body = dict(case.fields)
+        request = ApiRequest(path.method, f"{V2}/release_file/{pk}/", headers=auth, json_body=body)
+
+        def read_back() -> dict[str, Any] | None:
+            return reader.detail("release_file", pk)
+
+    response = client.send(request)
+    after = read_back()
+
+    def make_finding(summary: str, evidence: str) -> Finding:
+        return Finding(
+            invariant=no_foreign_url.INVARIANT,
+            oracle="read-back",
+            target=workbench.target.name,
+            branch=f"{path.slug}:{case.field}",
+            operation=f"{request.method} {request.path}",
+            summary=f"{summary}; field {case.field}, category {case.category}",
+            request=client.redact(describe_request(request)),
+            status=response.status,
+            evidence=client.redact(evidence),
+            curl=client.curl(request),
+            labels=(f"field:{case.field}", f"category:{case.category}"),
+        )
+
+    verdict = no_foreign_url.judge(
+        status=response.status,
+        policy_accepts=case.accepted,
+        before=before,
+        after=after,
+        url_prefix=workbench.target.url_prefix,
+        make_finding=make_finding,
+    )
+    if path in (WritePath.V2_PUT, WritePath.V2_PATCH) and after != before:
+        workbench.reset_canaries()  # the next case starts from a known, legal canary
+    return verdict
