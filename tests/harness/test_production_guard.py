@@ -12,24 +12,10 @@ from pathlib import Path
 import pytest
 
 from authfuzz.guard import could_change_state
-from testbed.principals import ACCOUNTS
 from testbed.runner import Testbed
-from tests.harness.gate import run_gate
+from tests.harness.gate import run_gate, write_targets
 
 pytestmark = pytest.mark.slow
-
-
-def _production_targets(tmp_path: Path, base_url: str) -> Path:
-    lines = [f'[targets.prodlike]\nbase_url = "{base_url}"\nenvironment = "production"\n']
-    for account in ACCOUNTS:
-        lines.append(
-            f'[[targets.prodlike.principals]]\nname = "{account.name}"\nusername = "{account.username}"\n'
-            f'role = "{account.role}"\napi_key = "{account.api_key}"\ntoken = "{account.token}"\n'
-            f'password = "{account.password}"\n'
-        )
-    path = tmp_path / "targets.toml"
-    path.write_text("\n".join(lines))
-    return path
 
 
 def _state_changing(requests: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -49,7 +35,7 @@ def test_production_run_sends_nothing_that_could_write(
     tmp_path: Path, defects: tuple[str, ...], expect_finding: bool
 ) -> None:
     with Testbed(defects=defects) as info:
-        targets = _production_targets(tmp_path, info.base_url)
+        targets = write_targets(tmp_path, "prodlike", info.base_url, "production")
         run = run_gate(tmp_path, "--targets-file", str(targets), "--target", "prodlike")
         seen = info.logged_requests()
     assert seen, "the request log is empty: the proof would be vacuous"

@@ -11,23 +11,10 @@ from pathlib import Path
 import pytest
 
 from testbed.planting import plant_release_file
-from testbed.principals import ACCOUNTS
 from testbed.runner import Testbed
-from tests.harness.gate import run_gate
+from tests.harness.gate import run_gate, write_targets
 
 pytestmark = pytest.mark.slow
-
-
-def _local_targets(tmp_path: Path, base_url: str) -> Path:
-    lines = [f'[targets.planted]\nbase_url = "{base_url}"\nenvironment = "production"\n']
-    for account in ACCOUNTS:
-        lines.append(
-            f'[[targets.planted.principals]]\nname = "{account.name}"\nusername = "{account.username}"\n'
-            f'role = "{account.role}"\napi_key = "{account.api_key}"\ntoken = "{account.token}"\n'
-        )
-    path = tmp_path / "targets.toml"
-    path.write_text("\n".join(lines))
-    return path
 
 
 def test_sweep_reports_planted_foreign_urls_grouped_by_release(tmp_path: Path) -> None:
@@ -47,7 +34,7 @@ def test_sweep_reports_planted_foreign_urls_grouped_by_release(tmp_path: Path) -
             slug="lookalike",
             url="https://www.python.org.evil.example/x.tgz",
         )
-        targets = _local_targets(tmp_path, info.base_url)
+        targets = write_targets(tmp_path, "planted", info.base_url, "production")
         # Marked production: the sweep must be read-only, so it runs where nothing may write.
         run = run_gate(
             tmp_path,
