@@ -7,9 +7,9 @@ the URL policy can explain a rejection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest
@@ -41,12 +41,17 @@ class WritePath(Enum):
         return f"{self.value[0]}-{self.value[1].lower()}"
 
 
-@dataclass(frozen=True)
-class UrlWrite:
-    field: str
-    category: str
-    fields: dict[str, Any]
-    accepted: bool
+class UrlWrite(Protocol):
+    """What a URL case must say (strategies.urls.UrlCase fits)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def fields(self) -> Mapping[str, object]: ...
+    @property
+    def accepted(self) -> bool: ...
 
 
 def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Verdict:

@@ -1,8 +1,9 @@
 """NoForeignUrl: a value the URL policy rejects is never stored, whoever writes it.
 
-Judged on what a trusted read-back shows, not on the status: a 2xx for a
-rejected value is a finding even if nothing seems stored, and a stored
-violation is a finding whatever the status said. A 500 with nothing stored is
+Judged on what a trusted read-back shows, not on the status: a stored
+violation is a finding whatever the status said, and a 2xx for a rejected
+value is a finding unless the read-back shows a legal value took its place (a
+server that normalises, as DRF trims whitespace, stores nothing foreign). A 500 with nothing stored is
 a robustness warning (the database constraint caught what validation missed),
 not a pass-through and not a finding.
 """
@@ -41,6 +42,10 @@ def judge(
         )
     if policy_accepts:
         return Verdict.passed()
+    if 200 <= status < 300 and changed:
+        # What was stored is legal: the server normalised the value (DRF trims
+        # surrounding whitespace, for one). The invariant is about what is stored.
+        return Verdict(Outcome.PASS, reason=f"status {status}: the value was normalised to a legal one")
     if 200 <= status < 300:
         return Verdict(
             Outcome.FINDING,

@@ -58,7 +58,7 @@ def test_clean_run_matrix_has_every_branch_and_operation(clean_run: GateRun) -> 
 def test_each_auth_defect_fails_the_gate_on_its_branch(
     tmp_path: Path, defect: str, branch: str
 ) -> None:
-    run = run_gate(tmp_path, "--defects", defect)
+    run = run_gate(tmp_path, "--defects", defect, select="suites/test_auth_branches.py")
     assert run.returncode == 1, run.output[-3000:]
     assert branch in run.branches("read-back"), run.branches()
     assert branch in run.branches("identity-probe")

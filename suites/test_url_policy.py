@@ -1,0 +1,61 @@
+"""The gate's second invariant: no release-file URL outside the policy is ever stored.
+
+Written as the trusted staff principal (the strongest writer there is: if
+staff cannot store a foreign URL, nobody can), through every write path, for
+every URL field, judged on what a read-back shows. Explicit examples cover
+every category on every path and field; Hypothesis adds variety on top.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authfuzz.findings import FindingError
+from authfuzz.oracles import Outcome, Verdict
+from authfuzz.url_policy import URL_FIELDS
+from authfuzz.url_writes import WritePath, check_url_write
+from authfuzz.workbench import Workbench
+from strategies.urls import CATEGORIES, example_case, url_cases
+
+PATHS = list(WritePath)
+_cases = cache(url_cases)  # building the strategy once per prefix keeps draws cheap
+
+
+def _settle(verdict: Verdict) -> None:
+    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
+        raise FindingError(verdict.finding)
+    if verdict.outcome is Outcome.INCONCLUSIVE:
+        pytest.skip(verdict.reason)
+
+
+@pytest.fixture
+def url_workbench(authfuzz_workbench: Workbench) -> Workbench:
+    if authfuzz_workbench.target.is_production:
+        pytest.skip(
+            "production target: URL writes are never attempted; the stored-URL sweep runs instead"
+        )
+    return authfuzz_workbench
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("field", URL_FIELDS)
+@pytest.mark.parametrize("path", PATHS, ids=[p.slug for p in PATHS])
+def test_url_category_example(
+    url_workbench: Workbench, path: WritePath, field: str, category: str
+) -> None:
+    nonce = f"{path.slug}-{field}-{category}"
+    case = example_case(url_workbench.target.url_prefix, category, field=field, nonce=nonce)
+    _settle(check_url_write(url_workbench, path, case))
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.slug for p in PATHS])
+@given(data=st.data())
+def test_fuzzed_urls_never_stored(
+    url_workbench: Workbench, path: WritePath, data: st.DataObject
+) -> None:
+    case = data.draw(_cases(url_workbench.target.url_prefix), label="url case")
+    _settle(check_url_write(url_workbench, path, case))
