@@ -1,13 +1,15 @@
-"""How many requests and seconds the fuzzed auth test needs to find a defect, over many seeds.
+"""How many requests and seconds the fuzzed tests need to find a defect, over many seeds.
 
-Measures the Hypothesis-driven test alone (no explicit branch examples, which
-find every auth defect by construction): for each seed it walks the write
-operations in the suite's order, drawing attempts with the CI profile's
-example budget per operation, and stops at the first finding. Shrinking is
-off, as it only starts after the first finding.
+Measures the Hypothesis-driven tests alone (no explicit examples, which find
+every defect by construction). For an auth defect it walks the write
+operations in the auth suite's order, drawing negative attempts; for a URL
+defect it walks the URL suite's write paths, drawing URL cases as staff. Each
+operation gets the CI profile's example budget, and the run stops at the
+first finding. Shrinking is off, as it only starts after the first finding.
 
-    python bench/detect.py                      # guest-fallthrough, 20 seeds
+    python bench/detect.py                          # guest-fallthrough, 20 seeds
     python bench/detect.py --defect inactive-user --seeds 10
+    python bench/detect.py --defect lookalike-host  # a URL defect: the URL suite's loop
 """
 
 from __future__ import annotations
@@ -28,13 +30,54 @@ from authfuzz.client import Client  # noqa: E402
 from authfuzz.operations import write_operations  # noqa: E402
 from authfuzz.oracles import Outcome  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
+from authfuzz.url_writes import WritePath, check_url_write  # noqa: E402
 from authfuzz.workbench import Workbench  # noqa: E402
 from strategies.auth import negative_attempts  # noqa: E402
+from strategies.urls import url_cases  # noqa: E402
+
+URL_DEFECTS = {"no-url-constraint", "http-urls", "sidecar-mismatch", "lookalike-host"}
 from testbed.runner import Testbed  # noqa: E402
 
 
 class Found(Exception):
     pass
+
+
+def _settings(examples: int, run_seed: int, index: int):  # type: ignore[no-untyped-def]
+    def apply(test):  # type: ignore[no-untyped-def]
+        return seed(run_seed * 1000 + index)(
+            settings(
+                max_examples=examples,
+                database=None,
+                phases=[Phase.generate],
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )(test)
+        )
+
+    return apply
+
+
+def first_url_finding(
+    workbench: Workbench, examples: int, run_seed: int
+) -> tuple[bool, int, float]:
+    client = workbench.client
+    sent_before, started = client.sent, time.monotonic()
+    cases = url_cases(workbench.target.url_prefix)
+    for index, path in enumerate(WritePath):
+
+        @_settings(examples, run_seed, index)
+        @given(st.data())
+        def fuzz(data: st.DataObject) -> None:
+            case = data.draw(cases)
+            if check_url_write(workbench, path, case).outcome is Outcome.FINDING:  # noqa: B023
+                raise Found
+
+        try:
+            fuzz()
+        except Found:
+            return True, client.sent - sent_before, time.monotonic() - started
+    return False, client.sent - sent_before, time.monotonic() - started
 
 
 def first_finding(workbench: Workbench, examples: int, run_seed: int) -> tuple[bool, int, float]:
@@ -87,7 +130,8 @@ def main() -> int:
         workbench = Workbench(target, client)
         workbench.canaries()  # set-up requests are not part of the search
         for run_seed in range(args.seeds):
-            found, requests, seconds = first_finding(workbench, args.examples, run_seed)
+            search = first_url_finding if args.defect in URL_DEFECTS else first_finding
+            found, requests, seconds = search(workbench, args.examples, run_seed)
             results.append((found, requests, seconds))
             status = "found" if found else "MISSED"
             print(
