@@ -292,6 +292,26 @@ class Client:
         return self.redactor.redact(text)
 
 
+def redacted_request(
+    request: ApiRequest, redactor: Redactor, session_of: str | None = None
+) -> dict[str, Any]:
+    """The request as data with every secret replaced, for findings and PoC export."""
+    body = None
+    if request.json_body is not None:
+        body = json.loads(redactor.redact(json.dumps(request.json_body)))
+    return {
+        "method": request.method,
+        "path": request.path,
+        "headers": [[name, redactor.redact(value)] for name, value in request.headers],
+        "query": [[key, redactor.redact(value)] for key, value in request.query],
+        "json": body,
+        "form": None
+        if request.form is None
+        else [[k, redactor.redact(v)] for k, v in request.form],
+        "session_of": session_of,
+    }
+
+
 def render_curl(base_url: str, request: ApiRequest, redactor: Redactor) -> str:
     """A copy-paste reproduction; secrets become environment variables the user sets."""
     parts = ["curl", "-sS", "-i", "-X", request.method]

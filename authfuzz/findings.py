@@ -24,6 +24,9 @@ class Finding:
     evidence: str
     curl: str
     labels: tuple[str, ...] = field(default=())
+    # The request in structured, redacted form (secrets as {principal.NAME.KIND}
+    # placeholders, near misses as {redacted}), so a finding can become a PoC file.
+    replay: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

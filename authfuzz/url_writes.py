@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest
+from authfuzz.client import ApiRequest, redacted_request
 from authfuzz.findings import Finding
 from authfuzz.oracles import Verdict, no_foreign_url
 from authfuzz.state import V2, new_nonce
@@ -128,6 +128,7 @@ def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Ve
             evidence=client.redact(evidence),
             curl=client.curl(request),
             labels=(f"field:{case.field}", f"category:{case.category}"),
+            replay=redacted_request(request, client.redactor),
         )
 
     verdict = no_foreign_url.judge(

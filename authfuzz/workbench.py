@@ -14,7 +14,7 @@ from typing import Any
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, Client
+from authfuzz.client import ApiRequest, ApiResponse, Client, redacted_request
 from authfuzz.findings import Finding
 from authfuzz.operations import Operation
 from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
@@ -193,6 +193,7 @@ class Workbench:
             evidence=redact(evidence),
             curl=self.client.curl(request),
             labels=tuple(redact(label) for label in (attempt.description, *attempt.labels)),
+            replay=redacted_request(request, self.client.redactor, attempt.session_of),
         )
 
 

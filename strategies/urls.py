@@ -135,12 +135,12 @@ def _prefix_case(
         value = payload.value + suffix
         return value, {"url": payload.value, field: value}, f"{payload.how}; url + {suffix!r}"
     payload = _payload(p, category, nonce, suffix, pick)
-    value = payload.value
+    bad: object = payload.value
     choice = pick.one(("same-family", "legal-url", "empty-url"))
-    if choice == "same-family" and isinstance(value, str) and value.endswith(suffix):
+    if choice == "same-family" and isinstance(bad, str) and bad.endswith(suffix):
         # url is the same kind of bad value and the sidecar matches it: the sidecar rule
         # holds, so only the prefix rule stands between this pair and the database.
-        url: object = value[: -len(suffix)]
+        url: object = bad[: -len(suffix)]
         context = "url is the same bad value without the suffix, so the sidecar matches it"
     elif choice == "empty-url":
         url = ""
@@ -148,7 +148,7 @@ def _prefix_case(
     else:
         url = p.legal(artifact_tail(nonce))
         context = "url is the legal artifact URL it would match"
-    return value, {"url": url, field: value}, f"{payload.how} ({context})"
+    return bad, {"url": url, field: bad}, f"{payload.how} ({context})"
 
 
 def _sidecar_mismatch(

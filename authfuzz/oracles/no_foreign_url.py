@@ -45,7 +45,9 @@ def judge(
     if 200 <= status < 300 and changed:
         # What was stored is legal: the server normalised the value (DRF trims
         # surrounding whitespace, for one). The invariant is about what is stored.
-        return Verdict(Outcome.PASS, reason=f"status {status}: the value was normalised to a legal one")
+        return Verdict(
+            Outcome.PASS, reason=f"status {status}: the value was normalised to a legal one"
+        )
     if 200 <= status < 300:
         return Verdict(
             Outcome.FINDING,
