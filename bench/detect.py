@@ -18,17 +18,22 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from authfuzz.branches import Api  # noqa: E402
 from authfuzz.client import Client  # noqa: E402
 from authfuzz.operations import write_operations  # noqa: E402
-from authfuzz.oracles import Outcome  # noqa: E402
+from authfuzz.oracles import Outcome, Verdict  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
 from authfuzz.url_writes import WritePath, check_url_write  # noqa: E402
 from authfuzz.workbench import Workbench  # noqa: E402
@@ -43,52 +48,20 @@ class Found(Exception):
     pass
 
 
-def _settings(examples: int, run_seed: int, index: int):  # type: ignore[no-untyped-def]
-    def apply(test):  # type: ignore[no-untyped-def]
-        return seed(run_seed * 1000 + index)(
-            settings(
-                max_examples=examples,
-                database=None,
-                phases=[Phase.generate],
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-            )(test)
-        )
-
-    return apply
+Check = Callable[[Any], Verdict]
 
 
-def first_url_finding(
-    workbench: Workbench, examples: int, run_seed: int
+def search(
+    workbench: Workbench,
+    steps: list[tuple[SearchStrategy[Any], Check]],
+    examples: int,
+    run_seed: int,
 ) -> tuple[bool, int, float]:
+    """Fuzz each step in turn (its strategy, its check) until the first finding."""
     client = workbench.client
     sent_before, started = client.sent, time.monotonic()
-    cases = url_cases(workbench.target.url_prefix)
-    for index, path in enumerate(WritePath):
-
-        @_settings(examples, run_seed, index)
-        @given(st.data())
-        def fuzz(data: st.DataObject) -> None:
-            case = data.draw(cases)
-            if check_url_write(workbench, path, case).outcome is Outcome.FINDING:  # noqa: B023
-                raise Found
-
-        try:
-            fuzz()
-        except Found:
-            return True, client.sent - sent_before, time.monotonic() - started
-    return False, client.sent - sent_before, time.monotonic() - started
-
-
-def first_finding(workbench: Workbench, examples: int, run_seed: int) -> tuple[bool, int, float]:
-    client = workbench.client
-    sent_before, started = client.sent, time.monotonic()
-    principals = workbench.target.principals
-    strategies = {}
-    for index, operation in enumerate(write_operations(workbench.target.spec)):
-        if operation.api not in strategies:
-            strategies[operation.api] = negative_attempts(principals, operation.api)
-        attempts = strategies[operation.api]
+    first: list[tuple[int, float]] = []  # measured when the check reports, before any clean-up
+    for index, (strategy, check) in enumerate(steps):
 
         @seed(run_seed * 1000 + index)
         @settings(
@@ -100,15 +73,33 @@ def first_finding(workbench: Workbench, examples: int, run_seed: int) -> tuple[b
         )
         @given(st.data())
         def fuzz(data: st.DataObject) -> None:
-            attempt = data.draw(attempts)  # noqa: B023
-            if workbench.check_write(operation, attempt).outcome is Outcome.FINDING:  # noqa: B023
+            if check(data.draw(strategy)).outcome is Outcome.FINDING:  # noqa: B023
+                # Counted as the check returns: Hypothesis's replay of the failure is not search.
+                first.append((client.sent - sent_before, time.monotonic() - started))
                 raise Found
 
         try:
             fuzz()
         except Found:
-            return True, client.sent - sent_before, time.monotonic() - started
+            requests, seconds = first[0]
+            return True, requests, seconds
     return False, client.sent - sent_before, time.monotonic() - started
+
+
+def auth_steps(workbench: Workbench) -> list[tuple[SearchStrategy[Any], Check]]:
+    """The auth suite's fuzzed test: every write operation, negative attempts."""
+    principals = workbench.target.principals
+    per_api = {api: negative_attempts(principals, api) for api in Api}
+    return [
+        (per_api[op.api], partial(workbench.check_write, op))
+        for op in write_operations(workbench.target.spec)
+    ]
+
+
+def url_steps(workbench: Workbench) -> list[tuple[SearchStrategy[Any], Check]]:
+    """The URL suite's fuzzed test: every write path, URL cases as staff."""
+    cases = url_cases(workbench.target.url_prefix)
+    return [(cases, partial(check_url_write, workbench, path)) for path in WritePath]
 
 
 def main() -> int:
@@ -130,8 +121,8 @@ def main() -> int:
         workbench = Workbench(target, client)
         workbench.canaries()  # set-up requests are not part of the search
         for run_seed in range(args.seeds):
-            search = first_url_finding if args.defect in URL_DEFECTS else first_finding
-            found, requests, seconds = search(workbench, args.examples, run_seed)
+            steps = (url_steps if args.defect in URL_DEFECTS else auth_steps)(workbench)
+            found, requests, seconds = search(workbench, steps, args.examples, run_seed)
             results.append((found, requests, seconds))
             status = "found" if found else "MISSED"
             print(
