@@ -3,7 +3,10 @@
 Exact secrets become placeholders (``{principal.admin.api_key}``). Near misses
 matter too: the wrong-key branch sends the real key minus one character, which
 leaks 39 of 40 characters, so any run of characters that shares a long stretch
-with a secret is masked as well, including inside Basic credentials.
+with a secret is masked as well, including inside Basic credentials. Keys and
+tokens get one more pass: a strategy may split a key with a character that ends
+a token (a fullwidth space, say), so any fragment of ``FRAGMENT`` characters of
+a key, wherever it stands, is masked too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from authfuzz.principals import Principals
 
 # Shortest stretch shared with a secret that counts as a leak.
 MIN_SHARED = 8
+# Shortest fragment of a key or token masked wherever it stands (hex: 24 bits of a key).
+FRAGMENT = 6
+_KEY_KINDS = (".api_key}", ".token}")
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-.%]{" + str(MIN_SHARED) + ",}")
 
 
@@ -37,7 +43,41 @@ class Redactor:
             return text
         for secret, placeholder in self.placeholders:
             text = text.replace(secret, placeholder)
+        text = self._mask_key_fragments(text)
         return _TOKEN.sub(self._mask_near_miss, text)
+
+    def _key_fragments(self) -> set[str]:
+        return {
+            secret[i : i + FRAGMENT].lower()
+            for secret, placeholder in self.placeholders
+            if placeholder.endswith(_KEY_KINDS)
+            for i in range(len(secret) - FRAGMENT + 1)
+        }
+
+    def _fragment_mask(self, text: str) -> list[bool]:
+        lowered = text.lower()
+        masked = [False] * len(text)
+        for fragment in self._key_fragments():
+            start = lowered.find(fragment)
+            while start != -1:
+                masked[start : start + FRAGMENT] = [True] * FRAGMENT
+                start = lowered.find(fragment, start + 1)
+        return masked
+
+    def _mask_key_fragments(self, text: str) -> str:
+        masked = self._fragment_mask(text)
+        if not any(masked):
+            return text
+        out, index = [], 0
+        while index < len(text):
+            if masked[index]:
+                while index < len(text) and masked[index]:
+                    index += 1
+                out.append("{redacted}")
+            else:
+                out.append(text[index])
+                index += 1
+        return "".join(out)
 
     def _mask_near_miss(self, match: re.Match[str]) -> str:
         token = match.group(0)
@@ -63,6 +103,8 @@ class Redactor:
 
     def contains_secret(self, text: str) -> bool:
         """True if ``text`` holds any secret or a long stretch of one (used by tests)."""
+        if any(self._fragment_mask(text)):
+            return True
         return any(secret in text for secret, _ in self.placeholders) or any(
             self._shares_secret(m.group(0)) or self._shares_secret(_decoded(m.group(0)) or "")
             for m in _TOKEN.finditer(text)

@@ -9,7 +9,7 @@ import pytest
 from authfuzz.client import ApiRequest, Client, render_curl
 from authfuzz.guard import ProductionGuardError, could_change_state
 from authfuzz.principals import Principal, Principals, Role
-from authfuzz.redaction import Redactor
+from authfuzz.redaction import FRAGMENT, Redactor
 from authfuzz.targets import DEFAULT_SPEC, DEFAULT_URL_PREFIX, Environment, Target
 
 KEY = "6ac8bf0c6b2be6850ac1e51abbfb3a85a328b1bc"
@@ -75,14 +75,29 @@ def test_client_refuses_writes_to_production_before_any_network_io() -> None:
         TOKEN,
         base64.b64encode(f"admin:{KEY}".encode()).decode(),
         "pw-of-admin-123",
+        KEY[:6] + "\u3000" + KEY[6:],
+        KEY[:20] + "\x00" + KEY[20:],
     ],
-    ids=["exact", "prefix", "extension", "upper", "one-off", "token", "basic", "password"],
+    ids=[
+        "exact",
+        "prefix",
+        "extension",
+        "upper",
+        "one-off",
+        "token",
+        "basic",
+        "password",
+        "split-by-fullwidth-space",
+        "split-by-nul",
+    ],
 )
 def test_redactor_masks_secrets_and_near_misses(leak: str) -> None:
     redactor = Redactor.for_principals(PRINCIPALS)
     text = f"Authorization: ApiKey admin:{leak} and more"
     redacted = redactor.redact(text)
+    assert redactor.contains_secret(text)
     assert not redactor.contains_secret(redacted)
+    assert KEY[:FRAGMENT] not in redacted.lower() and KEY[-FRAGMENT:] not in redacted.lower()
     assert "Authorization: ApiKey admin:" in redacted
 
 
