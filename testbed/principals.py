@@ -53,3 +53,19 @@ ACCOUNTS: tuple[Account, ...] = (
     _account("user", "user"),
     _account("retired", "inactive"),
 )
+
+
+def targets_toml(name: str, base_url: str, environment: str) -> str:
+    """A ``targets.toml`` text for a testbed already running at ``base_url``.
+
+    For tests and benchmarks that start a testbed themselves and point the gate at it.
+    """
+    lines = [f'[targets.{name}]\nbase_url = "{base_url}"\nenvironment = "{environment}"\n']
+    for account in ACCOUNTS:
+        lines.append(
+            f'[[targets.{name}.principals]]\nname = "{account.name}"\n'
+            f'username = "{account.username}"\nrole = "{account.role}"\n'
+            f'api_key = "{account.api_key}"\ntoken = "{account.token}"\n'
+            f'password = "{account.password}"\n'
+        )
+    return "\n".join(lines)

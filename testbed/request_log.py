@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -34,6 +35,7 @@ class RequestLogMiddleware:
                     "override": override,
                     "path": request.path,
                     "status": response.status_code,
+                    "time": round(time.time(), 4),
                 }
             )
             with _lock, open(self.path, "a", encoding="utf-8") as log:

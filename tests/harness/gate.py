@@ -39,17 +39,10 @@ class GateRun:
 
 def write_targets(tmp_path: Path, name: str, base_url: str, environment: str) -> Path:
     """A targets file for an already running testbed, with the testbed's fixed accounts."""
-    from testbed.principals import ACCOUNTS
+    from testbed.principals import targets_toml
 
-    lines = [f'[targets.{name}]\nbase_url = "{base_url}"\nenvironment = "{environment}"\n']
-    for account in ACCOUNTS:
-        lines.append(
-            f'[[targets.{name}.principals]]\nname = "{account.name}"\nusername = "{account.username}"\n'
-            f'role = "{account.role}"\napi_key = "{account.api_key}"\ntoken = "{account.token}"\n'
-            f'password = "{account.password}"\n'
-        )
     path = tmp_path / "targets.toml"
-    path.write_text("\n".join(lines))
+    path.write_text(targets_toml(name, base_url, environment))
     return path
 
 
