@@ -209,6 +209,7 @@ class RunCollector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = RunState()
+        self.exported: list[Any] = []  # PoC files written from the findings
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -237,6 +238,11 @@ class RunCollector:
         markdown_report.write(
             directory / "findings.md", self.state.findings, summary, self.state.matrix.render()
         )
+        from authfuzz.poc.export import export_findings  # each finding also as a PoC file
+
+        target = self.config.stash.get(_TARGET, None)
+        principals = target.principals if target is not None else None
+        self.exported = export_findings(self.state.findings, directory / "pocs", principals)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         state = self.state
@@ -256,6 +262,10 @@ class RunCollector:
         terminalreporter.write_line(
             f"reports: {report_dir}/findings.json, {report_dir}/findings.md"
         )
+        if any(e.path for e in self.exported):
+            terminalreporter.write_line(
+                f"PoC files: {report_dir}/pocs/ (replay: authfuzz repro {report_dir}/pocs/)"
+            )
 
 
 def record(
