@@ -50,7 +50,9 @@ def plant_release_file(
             connection.execute("PRAGMA ignore_check_constraints = OFF")
             return int(cursor.lastrowid)
         # PostgreSQL: drop the constraint, insert, and put it back NOT VALID, which is
-        # exactly the state of a table whose rows predate the constraint.
+        # exactly the state of a table whose rows predate the constraint. Django's foreign
+        # keys are deferred; checking them now lets the ALTER TABLE run in this transaction.
+        connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
         (definition,) = connection.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (CONSTRAINT,)
         ).fetchone()
