@@ -225,7 +225,7 @@ class RunCollector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if _is_worker(self.config) or (not self.state.matrix and not self.state.findings):
             return
-        from authfuzz.reports import json_report, markdown_report
+        from authfuzz.reports import html_report, json_report, markdown_report, sarif_report
 
         directory = Path(self.config.getoption("report_dir"))
         directory.mkdir(parents=True, exist_ok=True)
@@ -237,6 +237,12 @@ class RunCollector:
         json_report.write(directory / "findings.json", self.state.findings, summary)
         markdown_report.write(
             directory / "findings.md", self.state.findings, summary, self.state.matrix.render()
+        )
+        sarif_report.write(
+            directory / "findings.sarif", self.state.findings, summary, self.state.matrix
+        )
+        html_report.write(
+            directory / "report.html", self.state.findings, summary, self.state.matrix
         )
         from authfuzz.poc.export import export_findings  # each finding also as a PoC file
 
@@ -260,7 +266,7 @@ class RunCollector:
             )
         report_dir = self.config.getoption("report_dir")
         terminalreporter.write_line(
-            f"reports: {report_dir}/findings.json, {report_dir}/findings.md"
+            f"reports: {report_dir}/findings.json, findings.md, findings.sarif, report.html"
         )
         if any(e.path for e in self.exported):
             terminalreporter.write_line(

@@ -1,0 +1,314 @@
+"""One self-contained HTML page: the verdict, the findings and the coverage grid.
+
+Nothing on the page is loaded from anywhere: the CSS is inline, there is no
+script, font or image, and a Content-Security-Policy forbids the browser from
+fetching anything should a later edit slip. Every string that comes from a run
+is HTML-escaped. Findings are already redacted by the client; apart from them
+the page shows only the summary's known keys and the matrix, so nothing else
+that could hold a secret reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from authfuzz.branches import Api, Branch
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell, Matrix
+from authfuzz.findings import Finding
+
+MISSING = "missing"  # a cell the run never reached: not a Cell status, only a grid state
+_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s", MISSING: "--"}
+_STATE_TEXT = {
+    EXERCISED: "exercised, no finding",
+    FINDING: "finding",
+    SKIPPED: "skipped",
+    MISSING: "NOT exercised",
+}
+_COLUMN_KINDS = {
+    "C": "create (POST)",
+    "U": "update (PUT)",
+    "P": "partial update (PATCH)",
+    "D": "delete",
+    "B": "bulk delete",
+}
+
+
+@dataclass(frozen=True)
+class GridRow:
+    branch: str
+    description: str
+    cells: tuple[Cell | None, ...]  # one per column; None: not exercised
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One API's branch x operation matrix, ordered as ``Matrix.render()`` orders it."""
+
+    api: str
+    columns: tuple[str, ...]
+    rows: tuple[GridRow, ...]
+
+    def state(self, cell: Cell | None) -> str:
+        return MISSING if cell is None else cell.status
+
+
+def matrix_grids(matrix: Matrix) -> list[Grid]:
+    """The matrix as ordered grids: ``Matrix.render()``'s ordering, as data.
+
+    APIs in ``Api`` order, columns sorted with ``probe`` last, rows in ``Branch``
+    order for the API. Unlike the text rendering, cells of an API or branch the
+    enums do not know (a report from a newer version) are kept, after the known ones.
+    """
+    known_apis = [api.value for api in Api]
+    apis = known_apis + sorted(set(matrix.columns) - set(known_apis))
+    grids = []
+    for api in apis:
+        columns = matrix.columns.get(api)
+        if not columns:
+            continue
+        ordered = tuple(sorted(columns, key=lambda c: (c == "probe", c)))
+        branches: list[tuple[str, str]] = []
+        if api in known_apis:
+            branches = [(b.slug, b.description) for b in Branch.for_api(Api(api))]
+        seen = {slug for slug, _ in branches}
+        extra = sorted({b for (a, b, _) in matrix.cells if a == api and b not in seen})
+        branches += [(slug, "") for slug in extra]
+        rows = tuple(
+            GridRow(slug, description, tuple(matrix.cells.get((api, slug, c)) for c in ordered))
+            for slug, description in branches
+        )
+        grids.append(Grid(api, ordered, rows))
+    return grids
+
+
+def skipped_reasons(grids: list[Grid]) -> dict[str, list[str]]:
+    """Skip reason -> the cells it covers (``v1 legacy-form probe``), sorted."""
+    reasons: dict[str, set[str]] = {}
+    for grid in grids:
+        for row in grid.rows:
+            for column, cell in zip(grid.columns, row.cells, strict=True):
+                if cell is not None and cell.status == SKIPPED:
+                    where = f"{grid.api} {row.branch} {column}"
+                    reasons.setdefault(cell.reason or "no reason given", set()).add(where)
+    return {reason: sorted(where) for reason, where in sorted(reasons.items())}
+
+
+def column_title(column: str) -> str:
+    if column == "probe":
+        return "identity probe: a GET of an unpublished release"
+    resource, _, kind = column.partition(":")
+    return f"{resource}: {_COLUMN_KINDS.get(kind, kind)}"
+
+
+_CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  margin: 0; padding: 24px 32px 48px; color: #1d232b; background: #f6f7f9; }
+h1 { font-size: 20px; margin: 0 0 12px; font-weight: 600; color: #4a5564; }
+h2 { font-size: 19px; margin: 36px 0 12px; border-bottom: 1px solid #d5d9df; padding-bottom: 4px; }
+h3 { font-size: 16px; margin: 0 0 10px; }
+code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+.verdict { display: inline-block; font-size: 56px; font-weight: 800; letter-spacing: 4px;
+  padding: 4px 28px; border-radius: 10px; color: #fff; margin: 0 0 16px; }
+.verdict.pass { background: #1f8a3f; }
+.verdict.fail { background: #c62828; }
+.summary { display: flex; flex-wrap: wrap; gap: 12px; margin: 0; }
+.summary div { background: #fff; border: 1px solid #d5d9df; border-radius: 8px; padding: 8px 16px;
+  min-width: 130px; }
+.summary dt { font-size: 12px; text-transform: uppercase; letter-spacing: .5px; color: #5b6675; }
+.summary dd { margin: 0; font-size: 22px; font-weight: 600; overflow-wrap: anywhere; }
+article.finding { background: #fff; border: 1px solid #e3b7b7; border-left: 6px solid #c62828;
+  border-radius: 8px; padding: 14px 18px; margin: 0 0 16px; }
+article.finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0 0 10px; }
+article.finding dt { font-weight: 600; color: #5b6675; }
+article.finding dd { margin: 0; overflow-wrap: anywhere; }
+article.finding p.label { margin: 10px 0 4px; font-weight: 600; color: #5b6675; }
+pre { background: #1e2329; color: #e8ecf1; padding: 10px 12px; border-radius: 6px; margin: 0;
+  white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
+nav.jump { margin: 14px 0 0; font-size: 13px; color: #5b6675; }
+nav.jump a { color: #1a5fb4; }
+.none { color: #1f8a3f; font-weight: 600; }
+table.matrix { border-collapse: separate; border-spacing: 2px; background: #fff;
+  border: 1px solid #d5d9df; border-radius: 8px; padding: 6px; margin: 0 0 18px; font-size: 13px; }
+table.matrix caption { text-align: left; font-weight: 700; font-size: 16px; padding: 0 0 6px; }
+table.matrix th { font-weight: 600; padding: 3px 6px; white-space: nowrap; }
+table.matrix thead th { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  font-size: 12px; }
+table.matrix tbody th { text-align: left; font-family: ui-monospace, "DejaVu Sans Mono", Menlo,
+  Consolas, monospace; }
+td.cell { width: 58px; height: 24px; text-align: center; border-radius: 3px; font-weight: 700;
+  font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; }
+td.exercised { background: #2e9e4f; color: #fff; }
+td.finding { background: #d32f2f; color: #fff; }
+td.skipped { background: #9aa3ad; color: #fff; cursor: help; }
+td.missing { color: #6b4a00; background: repeating-linear-gradient(45deg, #ffc94d 0 5px,
+  #ffe6a6 5px 10px); outline: 1px solid #e0a800; }
+.legend { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 0 0 10px;
+  padding: 0; list-style: none; font-size: 13px; }
+.legend li { display: flex; align-items: center; gap: 6px; }
+.legend td.cell { display: inline-block; width: 34px; line-height: 22px; }
+.legend table { border-spacing: 0; }
+.note { color: #4a5564; font-size: 13px; margin: 4px 0; }
+ul.skips { margin: 4px 0 0; padding-left: 20px; font-size: 13px; }
+ul.skips code { background: #eceff3; padding: 0 4px; border-radius: 3px; }
+""".strip()
+
+# No network, no script: the page may only use its own inline style.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
+
+
+def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> str:
+    verdict = "FAIL" if findings else "PASS"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>authfuzz report: {verdict}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        "<h1>authfuzz security gate</h1>",
+        f'<p class="verdict {verdict.lower()}" id="verdict">{verdict}</p>',
+        _summary(findings, summary),
+        '<nav class="jump">Jump to: '
+        f'<a href="#findings">findings ({len(findings)})</a> &middot; '
+        '<a href="#coverage">coverage</a></nav>',
+        "</header>",
+        "<main>",
+        _findings(findings),
+        _coverage(matrix),
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def write(path: Path, findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> None:
+    path.write_text(render(findings, summary, matrix), encoding="utf-8")
+
+
+def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
+    # Only these keys: the summary may grow fields the page has no business showing.
+    values = {
+        "target": summary.get("target"),
+        "findings": len(findings),
+        "requests": summary.get("requests"),
+        "seconds": summary.get("seconds"),
+    }
+    cells = "".join(
+        f'<div><dt>{name}</dt><dd id="summary-{name}">{escape(str(value))}</dd></div>'
+        for name, value in values.items()
+        if value is not None
+    )
+    return f'<dl class="summary">{cells}</dl>'
+
+
+def _findings(findings: list[Finding]) -> str:
+    if not findings:
+        return (
+            '<section id="findings"><h2>Findings</h2>'
+            '<p class="none">No findings: no invariant was broken.</p></section>'
+        )
+    out = [f'<section id="findings"><h2>Findings ({len(findings)})</h2>']
+    for number, finding in enumerate(findings, 1):
+        rows = [
+            ("invariant", f"{finding.invariant} ({finding.oracle})"),
+            ("branch", finding.branch),
+            ("attempt", "; ".join(finding.labels)),
+            ("operation", finding.operation),
+            ("what", finding.summary),
+            ("status", str(finding.status)),
+            ("read-back", finding.evidence),
+            ("target", finding.target),
+        ]
+        details = "".join(
+            f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" for name, value in rows if value
+        )
+        out.append(
+            f'<article class="finding" id="finding-{number}">'
+            f"<h3>{number}. {escape(finding.invariant)}: branch "
+            f"<code>{escape(finding.branch)}</code> on <code>{escape(finding.operation)}</code></h3>"
+            f"<dl>{details}</dl>"
+            '<p class="label">Request (redacted)</p>'
+            f'<pre class="request">{escape(finding.request)}</pre>'
+            '<p class="label">Reproduce (export the AUTHFUZZ_* variables first)</p>'
+            f'<pre class="curl">{escape(finding.curl)}</pre>'
+            "</article>"
+        )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _legend() -> str:
+    items = "".join(
+        f'<li><table><tr><td class="cell {state}">{escape(mark)}</td></tr></table>'
+        f"{escape(_STATE_TEXT[state])}</li>"
+        for state, mark in _MARKS.items()
+    )
+    return f'<ul class="legend">{items}</ul>'
+
+
+def _grid_table(grid: Grid) -> str:
+    head = "".join(
+        f'<th scope="col" title="{escape(column_title(c))}">{escape(c)}</th>' for c in grid.columns
+    )
+    body = []
+    for row in grid.rows:
+        cells = []
+        for column, cell in zip(grid.columns, row.cells, strict=True):
+            state = grid.state(cell)
+            title = f"{grid.api} {row.branch} {column}: {_STATE_TEXT[state]}"
+            if cell is not None and cell.status == SKIPPED:
+                title = f"{title} ({cell.reason or 'no reason given'})"
+            cells.append(
+                f'<td class="cell {state}" title="{escape(title)}">{escape(_MARKS[state])}</td>'
+            )
+        body.append(
+            f'<tr><th scope="row" title="{escape(row.description)}">{escape(row.branch)}</th>'
+            f"{''.join(cells)}</tr>"
+        )
+    return (
+        f'<table class="matrix" id="matrix-{escape(grid.api)}" data-api="{escape(grid.api)}">'
+        f"<caption>{escape(grid.api)}</caption>"
+        f'<thead><tr><th scope="col">branch</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _coverage(matrix: Matrix) -> str:
+    grids = matrix_grids(matrix)
+    out = ['<section id="coverage"><h2>Coverage: branch x operation</h2>']
+    if not grids:
+        out.append('<p class="note">No coverage was recorded in this run.</p></section>')
+        return "\n".join(out)
+    out.append(_legend())
+    out += [_grid_table(grid) for grid in grids]
+    out.append(
+        '<p class="note">Columns: C create, U update (PUT), P partial update (PATCH), D delete, '
+        "B bulk delete; probe: identity probe (a GET of an unpublished release).</p>"
+    )
+    missing = sum(cell is None for grid in grids for row in grid.rows for cell in row.cells)
+    if missing:
+        out.append(
+            f'<p class="note" id="missing-count"><strong>{missing} cell(s) NOT exercised</strong> '
+            "(<code>--</code>): the gate has no evidence for them.</p>"
+        )
+    reasons = skipped_reasons(grids)
+    if reasons:
+        items = "".join(
+            f"<li>{escape(reason)}: {', '.join(f'<code>{escape(w)}</code>' for w in where)}</li>"
+            for reason, where in reasons.items()
+        )
+        out.append(f'<h3>Skipped cells</h3><ul class="skips" id="skipped">{items}</ul>')
+    out.append("</section>")
+    return "\n".join(out)

@@ -1,0 +1,265 @@
+"""SARIF 2.1.0: the findings as a static-analysis log, for code-scanning dashboards.
+
+One run, one rule per invariant, one result per finding. A finding is about an
+API operation, not a line of code, so each result names the operation as a
+logical location and points its physical location at the OpenAPI spec (at the
+operation's line when the spec is at hand). The partial fingerprint hashes
+invariant, branch and operation only, so the same hole found again in a later
+run (another nonce, another port) is recognised as the same result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import authfuzz
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Matrix
+from authfuzz.findings import Finding
+from authfuzz.reports.html_report import MISSING, matrix_grids, skipped_reasons
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+# Where a reader of the log learns about the tool. The project has no public home of its own
+# yet; this is the python.org security page the gate serves. Change it when it has one.
+INFORMATION_URI = "https://www.python.org/dev/security/"
+SPEC_URI = "specs/pythondotorg.yaml"  # relative to the repository root (%SRCROOT%)
+FINGERPRINT_KEY = "authfuzzFinding/v1"
+LEVELS = ("none", "note", "warning", "error")
+
+RULES: dict[str, dict[str, Any]] = {
+    "no-unauthenticated-write": {
+        "name": "NoUnauthenticatedWrite",
+        "shortDescription": {
+            "text": "A write took effect without valid, active staff credentials."
+        },
+        "fullDescription": {
+            "text": (
+                "Every negative authentication branch (no credentials, malformed headers, "
+                "unknown users, wrong or near-miss keys, another user's key, non-staff or "
+                "inactive users, other schemes, legacy query or form credentials, session "
+                "cookies, mixed sources, method override, cross-version credentials, bad "
+                "tokens) must leave the API's state unchanged. A trusted staff principal "
+                "reads the touched objects back after each attempt; a change, a 2xx, or a "
+                "negative credential that can see an unpublished release is a finding."
+            )
+        },
+        "help": {
+            "text": (
+                "The API accepted a request that must have been refused. Reproduce it with "
+                "the curl command in the result (export the AUTHFUZZ_* variables first), "
+                "then fix the authentication or authorization path the branch names: for "
+                "v1 (Tastypie) ApiKeyAuthentication must reject a known username with a "
+                "wrong key and inactive users; for v2 (DRF) writes need an active staff "
+                "user's token."
+            ),
+            "markdown": (
+                "The API accepted a request that must have been refused.\n\n"
+                "1. Reproduce it with the `curl` command in the result "
+                "(export the `AUTHFUZZ_*` variables first).\n"
+                "2. Fix the authentication or authorization path the **branch** names.\n"
+                "3. Run `authfuzz run` again: the gate passes only when every branch is "
+                "refused and nothing was written."
+            ),
+        },
+        "properties": {"tags": ["security", "authentication", "authorization"]},
+    },
+    "no-foreign-url": {
+        "name": "NoForeignUrl",
+        "shortDescription": {
+            "text": "A release-file URL outside the allowed python.org prefix was stored."
+        },
+        "fullDescription": {
+            "text": (
+                "Release-file URL fields (url, gpg_signature_file, sigstore and SBOM "
+                "sidecars) must start with the allowed prefix byte for byte, and sidecars "
+                "must be the file's URL plus their suffix. Values are written as trusted "
+                "staff through every write path and read back; a stored value outside the "
+                "policy, or one already present in the database, is a finding."
+            )
+        },
+        "help": {
+            "text": (
+                "A download link could send users to a host other than python.org. Remove "
+                "the stored value, then enforce the prefix and sidecar rules in every write "
+                "path (v1 and v2 serializers) and in the database constraint."
+            ),
+            "markdown": (
+                "A download link could send users to a host other than python.org.\n\n"
+                "1. Remove or correct the stored value the result names.\n"
+                "2. Enforce the byte-exact prefix and the sidecar rule in every write path "
+                "(v1 and v2) and in the database constraint.\n"
+                "3. Run `authfuzz run` again."
+            ),
+        },
+        "properties": {"tags": ["security", "url-policy"]},
+    },
+}
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs: the same invariant broken on the same branch and operation."""
+    key = "\x1f".join((finding.invariant, finding.branch, finding.operation))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> dict[str, Any]:
+    rules = _rules(findings)
+    index = {rule["id"]: number for number, rule in enumerate(rules)}
+    lines = _spec_lines(_spec_text())
+    results = [_result(finding, index[finding.invariant], lines) for finding in findings]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "authfuzz",
+                "version": authfuzz.__version__,
+                "semanticVersion": authfuzz.__version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "invocations": [{"executionSuccessful": True}],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {"summary": _summary(summary, findings), "coverage": _coverage(matrix)},
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def write(path: Path, findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> None:
+    document = render(findings, summary, matrix)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _rules(findings: list[Finding]) -> list[dict[str, Any]]:
+    """The known rules, plus one for any invariant this module does not describe yet."""
+    rules = [_rule(rule_id, data) for rule_id, data in RULES.items()]
+    for invariant in sorted({f.invariant for f in findings} - set(RULES)):
+        rules.append(
+            {
+                "id": invariant,
+                "shortDescription": {"text": f"authfuzz invariant {invariant} broken."},
+                "defaultConfiguration": {"level": "error"},
+            }
+        )
+    return rules
+
+
+def _rule(rule_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"id": rule_id, **data, "defaultConfiguration": {"level": "error"}}
+
+
+def _result(finding: Finding, rule_index: int, spec_lines: dict[str, int]) -> dict[str, Any]:
+    labels = f" ({'; '.join(finding.labels)})" if finding.labels else ""
+    text = (
+        f"{finding.summary}.\n"
+        f"Branch: {finding.branch}{labels}\n"
+        f"Operation: {finding.operation}\n"
+        f"Status: {finding.status}\n"
+        f"Read-back: {finding.evidence}\n"
+        f"Request (redacted): {finding.request}\n"
+        f"Reproduce (export the AUTHFUZZ_* variables first): {finding.curl}"
+    )
+    physical: dict[str, Any] = {"artifactLocation": {"uri": SPEC_URI, "uriBaseId": "%SRCROOT%"}}
+    line = _operation_line(finding.operation, spec_lines)
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    return {
+        "ruleId": finding.invariant,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": text},
+        "locations": [
+            {
+                "physicalLocation": physical,
+                "logicalLocations": [
+                    {
+                        "name": finding.operation,
+                        "fullyQualifiedName": f"{finding.target}:{finding.operation}",
+                        "kind": "function",
+                    }
+                ],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": {
+            "branch": finding.branch,
+            "oracle": finding.oracle,
+            "labels": list(finding.labels),
+            "target": finding.target,
+            "status": finding.status,
+            "curl": finding.curl,
+        },
+    }
+
+
+def _summary(summary: dict[str, object], findings: list[Finding]) -> dict[str, object]:
+    known: dict[str, object] = {
+        key: summary[key] for key in ("target", "requests", "seconds") if key in summary
+    }
+    return {**known, "findings": len(findings)}
+
+
+def _coverage(matrix: Matrix) -> dict[str, Any]:
+    """Counts per state, and every cell that was skipped or never reached."""
+    grids = matrix_grids(matrix)
+    counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, MISSING: 0}
+    missing = []
+    for grid in grids:
+        for row in grid.rows:
+            for column, cell in zip(grid.columns, row.cells, strict=True):
+                counts[grid.state(cell)] += 1
+                if cell is None:
+                    missing.append(f"{grid.api} {row.branch} {column}")
+    return {"cells": counts, "notExercised": missing, "skipped": skipped_reasons(grids)}
+
+
+# -- where an operation lives in the spec ---------------------------------------------------
+
+_PATH_KEY = re.compile(r"^  (/\S*):\s*$")
+_METHOD_KEY = re.compile(r"^    (get|put|post|patch|delete|head|options):\s*$")
+
+
+def _spec_text() -> str:
+    from authfuzz.targets import DEFAULT_SPEC
+
+    try:
+        return DEFAULT_SPEC.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _spec_lines(text: str) -> dict[str, int]:
+    """``"POST /api/v1/downloads/os/"`` -> the 1-based line of its method key in the spec."""
+    lines: dict[str, int] = {}
+    path = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if match := _PATH_KEY.match(line):
+            path = match.group(1)
+        elif path is not None and (match := _METHOD_KEY.match(line)):
+            lines[f"{match.group(1).upper()} {path}"] = number
+        elif line[:1] not in ("", " ", "#"):
+            path = None  # left the paths section
+    return lines
+
+
+def _operation_line(operation: str, spec_lines: dict[str, int]) -> int | None:
+    """The spec line of an operation label, a template (``{id}``) or a concrete path."""
+    method, _, path = operation.partition(" ")
+    path = path.split("?", 1)[0].split(" ", 1)[0]
+    key = f"{method.upper()} {path}"
+    if key in spec_lines:
+        return spec_lines[key]
+    for label, number in spec_lines.items():
+        label_method, _, template = label.partition(" ")
+        if label_method != method.upper():
+            continue
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            return number
+    return None
