@@ -1,0 +1,60 @@
+"""``authfuzz run`` exit codes, one test each: 0 clean, 1 findings, 2 usage/config, 3 unreachable.
+
+CI scripts branch on these, so each is checked through the real command. The
+gate is narrowed with ``-k`` to the identity probes to keep the runs short;
+that is enough for a finding (guest-fallthrough is visible to a probe).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def authfuzz_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "authfuzz.cli", "run", "--report-dir", str(tmp_path / "r"), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_exit_0_when_clean(tmp_path: Path) -> None:
+    run = authfuzz_run(tmp_path, "--", "-k", "test_identity_probe")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def test_exit_1_on_findings(tmp_path: Path) -> None:
+    run = authfuzz_run(
+        tmp_path, "--defects", "guest-fallthrough", "--", "-k", "test_identity_probe"
+    )
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "INVARIANT BROKEN" in run.stdout
+
+
+def test_exit_2_on_configuration_error(tmp_path: Path) -> None:
+    run = authfuzz_run(tmp_path, "--target", "no-such-target")
+    assert run.returncode == 2
+    assert "unknown target 'no-such-target'" in run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_exit_3_when_the_target_is_unreachable(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[targets.gone]\nbase_url = "http://127.0.0.1:9"\nenvironment = "local"\n'
+        '[[targets.gone.principals]]\nname = "a"\nusername = "a"\nrole = "staff"\n'
+        'api_key = "k"\ntoken = "t"\n'
+    )
+    run = authfuzz_run(tmp_path, "--targets-file", str(targets), "--target", "gone")
+    assert run.returncode == 3, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "unreachable" in run.stdout + run.stderr
