@@ -186,42 +186,38 @@ def _valid_staff_params(principals: Principals, api: Api) -> SearchStrategy[Para
     return st.sampled_from([valid(p) for p in staff])
 
 
-def legacy_query(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
-    params = v1_params(principals) if api is Api.V1 else v2_params(principals)
+def _legacy(
+    principals: Principals, api: Api, branch: Branch, params: SearchStrategy[Params], in_form: bool
+) -> SearchStrategy[Attempt]:
+    """Credentials as parameters (query string or form body), with or without a header."""
+    where = "form" if in_form else "query"
 
     def build(p: Params, h: Variant | None) -> Attempt:
         return Attempt(
             api,
-            Branch.LEGACY_QUERY,
-            f"query string {p.how}; {_header_how(h)}",
+            branch,
+            f"{'form body' if in_form else 'query string'} {p.how}; {_header_how(h)}",
             headers=_headers(h),
-            query=p.pairs,
-            labels=(f"query:{p.label}", *_header_labels(h)),
+            query=() if in_form else p.pairs,
+            form=p.pairs if in_form else (),
+            labels=(f"{where}:{p.label}", *_header_labels(h)),
         )
 
     # The reported form (valid staff parameters, no header) is its own alternative: as one
     # combination among many it was almost never drawn next to the open-ended ones.
     return st.one_of(
-        st.builds(build, _valid_staff_params(principals, api), st.none()),
+        st.builds(build, _valid_staff_params(principals, Api.V1 if in_form else api), st.none()),
         st.builds(build, params, _optional_header(principals, api)),
     )
 
 
-def legacy_form(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
-    def build(p: Params, h: Variant | None) -> Attempt:
-        return Attempt(
-            api,
-            Branch.LEGACY_FORM,
-            f"form body {p.how}; {_header_how(h)}",
-            headers=_headers(h),
-            form=p.pairs,
-            labels=(f"form:{p.label}", *_header_labels(h)),
-        )
+def legacy_query(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
+    params = v1_params(principals) if api is Api.V1 else v2_params(principals)
+    return _legacy(principals, api, Branch.LEGACY_QUERY, params, in_form=False)
 
-    return st.one_of(
-        st.builds(build, _valid_staff_params(principals, Api.V1), st.none()),
-        st.builds(build, v1_params(principals), _optional_header(principals, api)),
-    )
+
+def legacy_form(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
+    return _legacy(principals, api, Branch.LEGACY_FORM, v1_params(principals), in_form=True)
 
 
 def session_cookie(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
