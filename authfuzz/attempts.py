@@ -37,10 +37,6 @@ class Attempt:
             raise ValueError(f"branch {self.branch.name} does not apply to {self.api.value}")
 
     @property
-    def is_negative(self) -> bool:
-        return self.branch is not None
-
-    @property
     def branch_slug(self) -> str:
         return self.branch.slug if self.branch is not None else "valid-staff"
 

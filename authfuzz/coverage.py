@@ -81,6 +81,3 @@ class Matrix:
         for reason, where in sorted(reasons.items()):
             lines.append(f"skipped ({reason}): {', '.join(sorted(where))}")
         return "\n".join(lines)
-
-    def gaps(self, expected: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-        return [key for key in expected if key not in self.cells]

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, settings
 
 from authfuzz.branches import Api, Branch
 from authfuzz.client import ApiRequest, Client, TargetUnreachableError
-from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
+from authfuzz.coverage import PROPERTY, Cell, Matrix
 from authfuzz.findings import Finding, FindingError
-from authfuzz.operations import Operation, SpecError, write_operations
+from authfuzz.operations import SpecError, write_operations
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.workbench import Workbench
 
@@ -272,21 +272,3 @@ class RunCollector:
             terminalreporter.write_line(
                 f"PoC files: {report_dir}/pocs/ (replay: authfuzz repro {report_dir}/pocs/)"
             )
-
-
-def record(
-    cells: list[Cell],
-    api: Api,
-    branch: Branch | None,
-    operation: Operation | None,
-    status: str,
-    reason: str = "",
-) -> None:
-    """Helper for suites: note one cell."""
-    if branch is None:
-        return
-    column = operation.column if operation is not None else "probe"
-    cells.append(Cell(api.value, branch.slug, column, status, reason))
-
-
-__all__ = ["EXERCISED", "FINDING", "SKIPPED", "configured_target", "record"]

@@ -97,10 +97,6 @@ def _read_tables(path: Path) -> dict[str, Any]:
     return targets
 
 
-def target_names(path: Path) -> list[str]:
-    return sorted(_read_tables(path))
-
-
 def load_target(path: Path, name: str) -> Target:
     """Load and validate one target; other targets' secrets are never resolved."""
     path = Path(path)

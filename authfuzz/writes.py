@@ -25,7 +25,6 @@ V2 = "/api/v2/downloads"
 class PlannedWrite:
     request: ApiRequest  # without credentials
     observe: Callable[[], Any]  # what the write could change, read as trusted staff
-    description: str  # what a successful write would do
 
 
 def plan_write(
@@ -43,14 +42,12 @@ def plan_write(
         return PlannedWrite(
             ApiRequest(operation.method, operation.path, json_body=body),
             lambda: reader.find(resource, slug=slug),
-            f"create {resource} with slug {slug}",
         )
     if kind == "bulk_destroy":
         release_pk = canaries.pk("release")
         return PlannedWrite(
             ApiRequest(operation.method, operation.path, query=(("release", str(release_pk)),)),
             lambda: sorted(f["slug"] for f in reader.find("release_file", release=release_pk)),
-            f"delete every file of canary release {release_pk}",
         )
     pk = canaries.pk(resource)
     path = operation.path.replace("{id}", str(pk))
@@ -58,7 +55,6 @@ def plan_write(
         return PlannedWrite(
             ApiRequest(operation.method, path),
             lambda: reader.detail(resource, pk),
-            f"delete canary {resource} {pk}",
         )
     new_name = f"authfuzz mutated {nonce}"
     if kind == "partial_update":
@@ -68,7 +64,6 @@ def plan_write(
     return PlannedWrite(
         ApiRequest(operation.method, path, json_body=update),
         lambda: reader.detail(resource, pk),
-        f"rename canary {resource} {pk}",
     )
 
 
