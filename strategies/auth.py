@@ -9,6 +9,8 @@ relies on are spelled out in ``v1_headers`` and ``v2_headers``.
 
 from __future__ import annotations
 
+from functools import cache
+
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
@@ -49,6 +51,9 @@ def _branch_attempts(principals: Principals, api: Api, branch: Branch) -> Search
     return SOURCE_BRANCHES[branch](principals, api)
 
 
+# Building validates the whole strategy tree, which costs far more than a draw: callers that
+# ask again (every Hypothesis example does) get the same strategy back.
+@cache
 def negative_attempts(
     principals: Principals, api: Api, branch: Branch | None = None
 ) -> SearchStrategy[Attempt]:

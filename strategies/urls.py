@@ -31,6 +31,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol, TypeVar
 
 from hypothesis import strategies as st
@@ -233,6 +234,7 @@ def _cases(
     return _build(p, category, field, nonce, _Drawn(draw))
 
 
+@cache  # built once per argument set: building costs more than drawing
 def url_cases(
     url_prefix: str,
     nonce: str | SearchStrategy[str] | None = None,

@@ -13,8 +13,6 @@ a rejection really is a rejection and not a broken request.
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,9 +24,6 @@ from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict
 from authfuzz.workbench import NotApplicableError, Workbench
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
-
-# Building the strategy is costly (validation walks the whole tree); build it once per API.
-_negative_attempts = cache(negative_attempts)
 
 
 def _settle(verdict: Verdict, cells: list[Cell], cell: Cell) -> None:
@@ -85,7 +80,7 @@ def test_fuzzed_attempts_never_write(
     if authfuzz_workbench.target.is_production:
         pytest.skip("production target: writes are replaced by identity probes")
     principals = authfuzz_workbench.target.principals
-    attempt = data.draw(_negative_attempts(principals, write_operation.api), label="attempt")
+    attempt = data.draw(negative_attempts(principals, write_operation.api), label="attempt")
     assert attempt.branch is not None
     verdict = authfuzz_workbench.check_write(write_operation, attempt)
     _settle(

@@ -74,7 +74,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +97,6 @@ from strategies.urls import url_cases
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
 URL_KINDS = ("create", "update", "partial_update")
 STATEFUL_STEPS = 8
-
-# Building the strategies is costly (validation walks the whole tree); once per API.
-_negative_attempts = cache(negative_attempts)
-_url_cases = cache(url_cases)
 
 
 def _max_examples() -> int:
@@ -189,7 +184,7 @@ def test_negative_attempts_never_write(
 ) -> None:
     workbench = authfuzz_workbench
     operation = fuzz.spec_operation(case)
-    attempt = data.draw(_negative_attempts(workbench.target.principals, operation.api), "attempt")
+    attempt = data.draw(negative_attempts(workbench.target.principals, operation.api), "attempt")
     with _within_budget():
         readback = fuzz.pin(workbench, operation, case, new_nonce())
         _run(fuzz.send(workbench, operation, case, attempt, readback))
@@ -205,7 +200,7 @@ def test_staff_url_writes_store_only_allowed_urls(
 ) -> None:
     workbench = authfuzz_workbench
     operation = fuzz.spec_operation(case)
-    url = data.draw(_url_cases(workbench.target.url_prefix), "url case")
+    url = data.draw(url_cases(workbench.target.url_prefix), "url case")
     attempt = positive_attempt(workbench.target.principals, operation.api)
     written = fuzz.UrlExpectation(url.field, url.category, url.fields, url.accepted)
     with _within_budget():

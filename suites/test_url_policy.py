@@ -8,8 +8,6 @@ every category on every path and field; Hypothesis adds variety on top.
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,7 +20,6 @@ from authfuzz.workbench import Workbench
 from strategies.urls import CATEGORIES, example_case, url_cases
 
 PATHS = list(WritePath)
-_cases = cache(url_cases)  # building the strategy once per prefix keeps draws cheap
 
 
 def _settle(verdict: Verdict) -> None:
@@ -57,5 +54,5 @@ def test_url_category_example(
 def test_fuzzed_urls_never_stored(
     url_workbench: Workbench, path: WritePath, data: st.DataObject
 ) -> None:
-    case = data.draw(_cases(url_workbench.target.url_prefix), label="url case")
+    case = data.draw(url_cases(url_workbench.target.url_prefix), label="url case")
     _settle(check_url_write(url_workbench, path, case))
