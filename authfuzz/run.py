@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=("ci", "dev", "deep"), help="Hypothesis profile")
     parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
     parser.add_argument("--report-dir", default="authfuzz-report", help="report directory")
+    parser.add_argument(
+        "--as-production",
+        action="store_true",
+        help="treat the target as production: send nothing that could change state",
+    )
     parser.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return parser
 
@@ -53,6 +58,8 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--defects", args.defects]
     if args.profile:
         pytest_args += ["--hypothesis-profile", args.profile]
+    if args.as_production:
+        pytest_args.append("--as-production")
     if args.workers:
         pytest_args += ["-n", args.workers]
     code = int(pytest.main(pytest_args + args.pytest_args))
