@@ -51,6 +51,19 @@ class Matrix:
     def __bool__(self) -> bool:
         return bool(self.cells)
 
+    def counts(self) -> dict[str, int]:
+        """Cells per state over every (branch, column) of the APIs the run reached.
+
+        ``missing`` counts cells no test reported: the gap the matrix exists to show.
+        """
+        counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, "missing": 0}
+        for api in Api:
+            for column in self.columns.get(api.value, []):
+                for branch in Branch.for_api(api):
+                    cell = self.cells.get((api.value, branch.slug, column))
+                    counts["missing" if cell is None else cell.status] += 1
+        return counts
+
     def render(self) -> str:
         lines: list[str] = []
         reasons: dict[str, set[str]] = {}

@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, Phase, settings
 
 from authfuzz.branches import Api, Branch
 from authfuzz.client import ApiRequest, Client, TargetUnreachableError
-from authfuzz.coverage import PROPERTY, Cell, Matrix
+from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
 from authfuzz.findings import Finding, FindingError
 from authfuzz.operations import SpecError, write_operations
+from authfuzz.progress import DEFAULT_INTERVAL, Progress
+from authfuzz.run_summary import OutcomeCounts, RequestTally, RunSummary
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.workbench import Workbench
 
@@ -37,17 +39,26 @@ _COMMON = {
     ],
     "print_blob": True,
 }
-settings.register_profile("dev", max_examples=15, **_COMMON)  # type: ignore[arg-type]
-# ci skips shrinking (and explain, which re-runs the test): against a real target every
-# shrink step is another write attempt, and a gate needs the verdict, not the minimal
-# example; each finding already carries a replayable request and a PoC file.
+# No profile runs Hypothesis's explain phase: it re-sends a failing case many times to
+# guess which parts mattered, which against a server is many more write attempts for a
+# hint the finding's request already gives.
+_SEARCH = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
 settings.register_profile(
-    "ci",
-    max_examples=8,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    "dev",
+    max_examples=15,
+    phases=[*_SEARCH, Phase.shrink],
     **_COMMON,  # type: ignore[arg-type]
 )
-settings.register_profile("deep", max_examples=300, **_COMMON)  # type: ignore[arg-type]
+# ci does not shrink either: against a real target every shrink step is another write
+# attempt, and a gate needs the verdict, not the minimal example; each finding already
+# carries a replayable request and a PoC file.
+settings.register_profile("ci", max_examples=8, phases=_SEARCH, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile(
+    "deep",
+    max_examples=300,
+    phases=[*_SEARCH, Phase.shrink],
+    **_COMMON,  # type: ignore[arg-type]
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,6 +76,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report-dir", default="authfuzz-report", help="where findings.json/.md go")
     group.addoption(
+        "--progress-every",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help=f"print a status line at most every SECONDS (default {DEFAULT_INTERVAL:.0f}; 0: off)",
+    )
+    group.addoption(
         "--as-production",
         action="store_true",
         help="treat the target as production: no request that could change state is sent",
@@ -78,9 +96,24 @@ class RunState:
     matrix: Matrix = field(default_factory=Matrix)
     findings: list[Finding] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    tests: OutcomeCounts = field(default_factory=OutcomeCounts)
+    requests: RequestTally = field(default_factory=RequestTally)
+    outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> worst so far
+    with_findings: set[str] = field(default_factory=set)  # nodeids that reported a finding
+    failed_without_finding: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RequestCounter:
+    """Per process: the client's count already shipped in a test report."""
+
+    client: Client
+    reported: int = 0
 
 
 _TARGET = pytest.StashKey[Target]()
+_REQUESTS = pytest.StashKey[RequestCounter]()
+REQUESTS_PROPERTY = "authfuzz_requests"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -167,6 +200,7 @@ def authfuzz_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> Iterator[Client]:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     client = Client(authfuzz_target, share=workers)
+    request.config.stash[_REQUESTS] = RequestCounter(client)
     try:
         client.send(ApiRequest("GET", "/api/v1/"))
     except TargetUnreachableError as error:
@@ -200,7 +234,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None:
         for finding in _findings_in(call.excinfo.value):
             report.user_properties.append((FINDING_PROPERTY, finding.to_json()))
+    counter = item.config.stash.get(_REQUESTS, None)
+    if call.when == "teardown" and counter is not None:
+        # Requests travel with the report, so the controller's progress counts them live.
+        client = counter.client
+        report.user_properties.append(
+            (
+                REQUESTS_PROPERTY,
+                json.dumps(
+                    {
+                        "worker": _worker_id(item.config),
+                        "sent": client.sent - counter.reported,
+                        "budget_limit": client.budget.limit,
+                        "budget_left": client.budget.remaining,
+                    }
+                ),
+            )
+        )
+        counter.reported = client.sent
     return report
+
+
+def _worker_id(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 def _findings_in(error: BaseException) -> list[Finding]:
@@ -211,13 +268,31 @@ def _findings_in(error: BaseException) -> list[Finding]:
     return []
 
 
+_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+
+
 class RunCollector:
-    """Gathers cells and findings from every report (xdist ships worker reports here)."""
+    """Gathers cells, findings, outcomes and request counts from every report.
+
+    With pytest-xdist the controller's instance sees every worker's reports; each worker's
+    own instance only ships its final request count back (``workeroutput``).
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = RunState()
+        self.progress = Progress(self.state.started, config.getoption("progress_every"))
         self.exported: list[Any] = []  # PoC files written from the findings
+        self.summary: RunSummary | None = None
+
+    # -- during the run ------------------------------------------------------------------
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.progress.total = len(session.items) or None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.progress.total = max(self.progress.total or 0, len(ids)) or None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -226,57 +301,134 @@ class RunCollector:
             if name == PROPERTY:
                 self.state.matrix.add(Cell.from_json(value))
             elif name == FINDING_PROPERTY:
-                finding = Finding.from_dict(json.loads(value))
-                if finding not in self.state.findings:
-                    self.state.findings.append(finding)
+                self.state.with_findings.add(report.nodeid)
+                self._add_finding(Finding.from_dict(json.loads(value)))
+            elif name == REQUESTS_PROPERTY:
+                data = json.loads(value)
+                self.state.requests.add(
+                    data["worker"], data["sent"], data["budget_limit"], data["budget_left"]
+                )
+        self._count(report)
+
+    def _add_finding(self, finding: Finding) -> None:
+        if finding in self.state.findings:
+            return
+        self.state.findings.append(finding)
+        if not _is_worker(self.config):
+            self._write_line(self.progress.announce(finding))
+
+    def _count(self, report: pytest.TestReport) -> None:
+        """One outcome per test: the worst of its phases and subtests, settled at teardown."""
+        outcomes = self.state.outcomes
+        outcome = report.outcome if report.outcome in _RANK else "failed"
+        if report.when == "call" and isinstance(report, pytest.SubtestReport):
+            outcome = "failed" if report.failed else "passed"  # a skipped subtest is no verdict
+        current = outcomes.get(report.nodeid, "passed")
+        if _RANK[outcome] > _RANK[current]:
+            current = outcome
+        outcomes[report.nodeid] = current
+        if report.when != "teardown":
+            return
+        del outcomes[report.nodeid]
+        tests = self.state.tests
+        setattr(tests, current, getattr(tests, current) + 1)
+        if current == "failed" and report.nodeid not in self.state.with_findings:
+            self.state.failed_without_finding.append(report.nodeid)
+        if not _is_worker(self.config) and (self.state.requests.workers or self.state.matrix):
+            # Only a gate run has something to report; the harness's own tests do not.
+            self._write_line(
+                self.progress.status(
+                    time.monotonic(), tests, len(self.state.findings), self.state.requests
+                )
+            )
+
+    def _write_line(self, line: str | None) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if not line or reporter is None:
+            return
+        if reporter._tw.width_of_current_line:  # mid-way through a line of progress dots
+            reporter.write("\n")
+        reporter.write_line(line)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        final = getattr(node, "workeroutput", {}).get(REQUESTS_PROPERTY)
+        if final:
+            self.state.requests.settle(final["worker"], final["sent"], final["budget_left"])
+
+    # -- at the end ----------------------------------------------------------------------
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        counter = self.config.stash.get(_REQUESTS, None)
+        if counter is not None:  # exact, after the session fixtures' teardown requests
+            client = counter.client
+            final = {
+                "worker": _worker_id(self.config),
+                "sent": client.sent,
+                "budget_left": client.budget.remaining,
+            }
+            if _is_worker(self.config):
+                self.config.workeroutput[REQUESTS_PROPERTY] = final  # type: ignore[attr-defined]
+                return
+            self.state.requests.settle("main", client.sent, client.budget.remaining)
+            self.state.requests.workers["main"].budget_limit = client.budget.limit
         if _is_worker(self.config) or (not self.state.matrix and not self.state.findings):
             return
+        self.summary = self._summary()
+        self._write_reports(self.summary)
+
+    def _summary(self) -> RunSummary:
+        target = configured_target(self.config)  # under xdist the controller loads it here
+        counts = self.state.matrix.counts()
+        workers = int(getattr(self.config.option, "numprocesses", 0) or 0)
+        return RunSummary(
+            target=self.config.getoption("target"),
+            environment=target.environment.value if target is not None else "?",
+            profile=settings.get_current_profile_name(),
+            workers=max(workers, 1),
+            tests=self.state.tests,
+            findings=self.state.findings,
+            requests=self.state.requests,
+            seconds=time.monotonic() - self.state.started,
+            cells_exercised=counts[EXERCISED] + counts[FINDING],
+            cells_skipped=counts[SKIPPED],
+            cells_missing=counts["missing"],
+            failed_without_finding=self.state.failed_without_finding,
+        )
+
+    def _write_reports(self, summary: RunSummary) -> None:
+        from authfuzz.poc.export import export_findings
         from authfuzz.reports import html_report, json_report, markdown_report, sarif_report
 
         directory = Path(self.config.getoption("report_dir"))
         directory.mkdir(parents=True, exist_ok=True)
-        summary = {
-            "target": self.config.getoption("target"),
-            "findings": len(self.state.findings),
-            "seconds": round(time.monotonic() - self.state.started, 1),
-        }
-        json_report.write(directory / "findings.json", self.state.findings, summary)
-        markdown_report.write(
-            directory / "findings.md", self.state.findings, summary, self.state.matrix.render()
-        )
-        sarif_report.write(
-            directory / "findings.sarif", self.state.findings, summary, self.state.matrix
-        )
-        html_report.write(
-            directory / "report.html", self.state.findings, summary, self.state.matrix
-        )
-        from authfuzz.poc.export import export_findings  # each finding also as a PoC file
-
+        data = summary.to_dict()
+        findings, matrix = self.state.findings, self.state.matrix
+        json_report.write(directory / "findings.json", findings, data)
+        markdown_report.write(directory / "findings.md", findings, data, matrix.render())
+        sarif_report.write(directory / "findings.sarif", findings, data, matrix)
+        html_report.write(directory / "report.html", findings, data, matrix)
         target = self.config.stash.get(_TARGET, None)
         principals = target.principals if target is not None else None
-        self.exported = export_findings(self.state.findings, directory / "pocs", principals)
+        # Each finding also becomes a PoC file that ``authfuzz repro`` replays.
+        self.exported = export_findings(findings, directory / "pocs", principals)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        state = self.state
-        if not state.matrix and not state.findings:
+        from authfuzz.reports import terminal_report
+
+        if self.summary is None:
             return
-        if state.matrix:
+        if self.state.matrix:
             terminalreporter.section("authfuzz: branch x operation coverage")
-            terminalreporter.write_line(state.matrix.render())
-        verdict = f"{len(state.findings)} finding(s)" if state.findings else "no findings"
-        terminalreporter.section(f"authfuzz: {verdict}")
-        for finding in state.findings:
-            terminalreporter.write_line(
-                f"- {finding.invariant} [{finding.oracle}] branch {finding.branch}: "
-                f"{finding.operation}: {finding.summary}"
-            )
-        report_dir = self.config.getoption("report_dir")
-        terminalreporter.write_line(
-            f"reports: {report_dir}/findings.json, findings.md, findings.sarif, report.html"
+            terminalreporter.write_line(self.state.matrix.render())
+        summary = self.summary
+        terminalreporter.section(
+            terminal_report.title(summary),
+            green=summary.verdict == "pass",
+            red=summary.verdict != "pass",
+            bold=True,
         )
-        if any(e.path for e in self.exported):
-            terminalreporter.write_line(
-                f"PoC files: {report_dir}/pocs/ (replay: authfuzz repro {report_dir}/pocs/)"
-            )
+        report_dir = Path(self.config.getoption("report_dir"))
+        pocs = any(e.path for e in self.exported)
+        for line in terminal_report.render(summary, report_dir, pocs):
+            terminalreporter.write_line(line)

@@ -28,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
     parser.add_argument("--report-dir", default="authfuzz-report", help="report directory")
     parser.add_argument(
+        "--progress-every",
+        type=float,
+        metavar="SECONDS",
+        help="a status line (tests, findings, requests, budget) at most every SECONDS "
+        "(default 10; 0: off)",
+    )
+    parser.add_argument(
         "--as-production",
         action="store_true",
         help="treat the target as production: send nothing that could change state",
@@ -51,6 +58,9 @@ def main(argv: list[str]) -> int:
         args.report_dir,
         "-p",
         "no:cacheprovider",
+        # No short test summary: the authfuzz summary (failures grouped by invariant and
+        # branch) is the last screen, and every failure's detail is printed above it.
+        "-rN",
     ]
     if args.targets_file:
         pytest_args += ["--targets-file", args.targets_file]
@@ -58,6 +68,8 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--defects", args.defects]
     if args.profile:
         pytest_args += ["--hypothesis-profile", args.profile]
+    if args.progress_every is not None:
+        pytest_args += ["--progress-every", str(args.progress_every)]
     if args.as_production:
         pytest_args.append("--as-production")
     if args.workers:

@@ -203,10 +203,11 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         "target": summary.get("target"),
         "findings": len(findings),
         "requests": summary.get("requests"),
+        "budget left": summary.get("budget_left"),
         "seconds": summary.get("seconds"),
     }
     cells = "".join(
-        f'<div><dt>{name}</dt><dd id="summary-{name}">{escape(str(value))}</dd></div>'
+        f'<div><dt>{name}</dt><dd id="summary-{name.replace(" ", "-")}">{escape(str(value))}</dd></div>'
         for name, value in values.items()
         if value is not None
     )

@@ -1,5 +1,8 @@
+"""The Markdown report: for a pull-request comment or a ticket."""
+
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from authfuzz.findings import Finding
@@ -10,7 +13,12 @@ def render(findings: list[Finding], summary: dict[str, object], matrix_text: str
     lines = [
         f"# authfuzz report: {verdict}",
         "",
-        f"Target: `{summary.get('target', '?')}`. Findings: {len(findings)}.",
+        f"Target: `{summary.get('target', '?')}`. Findings: {len(findings)}."
+        + "".join(
+            f" {label}: {summary[key]}."
+            for key, label in (("requests", "Requests sent"), ("seconds", "Seconds"))
+            if summary.get(key) is not None
+        ),
         "",
     ]
     for number, finding in enumerate(findings, 1):
@@ -25,20 +33,27 @@ def render(findings: list[Finding], summary: dict[str, object], matrix_text: str
             "",
             "Request (redacted):",
             "",
-            "```",
-            finding.request,
-            "```",
+            *_fenced(finding.request),
             "",
             "Reproduce (set the AUTHFUZZ_* variables first):",
             "",
-            "```sh",
-            finding.curl,
-            "```",
+            *_fenced(finding.curl, "sh"),
             "",
         ]
     if matrix_text:
-        lines += ["## Coverage: branch x operation", "", "```", matrix_text, "```", ""]
+        lines += ["## Coverage: branch x operation", "", *_fenced(matrix_text), ""]
     return "\n".join(lines)
+
+
+def _fenced(text: str, language: str = "") -> list[str]:
+    """A code block whose fence is longer than any backtick run in the text.
+
+    Requests carry attacker-chosen strings (a username or URL with backticks); a fixed
+    three-backtick fence would let them close the block and inject Markdown.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + language, text, fence]
 
 
 def write(

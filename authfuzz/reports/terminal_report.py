@@ -1,0 +1,79 @@
+"""The one-screen summary printed at the end of a run: verdict, figures, findings, next steps.
+
+It is the last thing on the terminal, so it must fit on one screen whatever the run found:
+findings are grouped by (invariant, branch), at most ``MAX_GROUPS`` groups are listed, and
+only the first group's reproduction is printed in full (every finding is in the reports).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from authfuzz.run_summary import FindingGroup, RunSummary, group_findings
+
+MAX_GROUPS = 8
+MAX_ERRORS = 5
+
+
+def title(summary: RunSummary) -> str:
+    if summary.verdict == "pass":
+        return "authfuzz: PASS, no findings"
+    if summary.findings:
+        return f"authfuzz: GATE FAILED, {len(summary.findings)} finding(s)"
+    return f"authfuzz: GATE FAILED, {summary.tests.failed} test(s) failed without a finding"
+
+
+def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[str]:
+    tests = summary.tests
+    lines = [
+        f"target    {summary.target} ({summary.environment})   profile {summary.profile}   "
+        f"workers {summary.workers}   time {summary.seconds:.1f} s",
+        f"tests     {tests.passed} passed, {tests.failed} failed, {tests.skipped} skipped",
+        f"requests  {summary.requests.sent:,} sent; {_budget(summary)}",
+        f"coverage  {summary.cells_exercised} cells exercised, "
+        f"{summary.cells_skipped} skipped with a reason, "
+        f"{summary.cells_missing} NOT exercised",
+    ]
+    errors = summary.failed_without_finding
+    if errors:
+        lines += ["", f"failed without a finding ({len(errors)}; tracebacks above):"]
+        lines += [f"  {nodeid}" for nodeid in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            lines.append(f"  ... and {len(errors) - MAX_ERRORS} more")
+    groups = group_findings(summary.findings)
+    if groups:
+        lines += ["", f"findings by invariant and branch ({len(groups)} group(s)):"]
+        width = max(len(g.invariant) for g in groups[:MAX_GROUPS])
+        branch_width = max(len(g.branch) for g in groups[:MAX_GROUPS])
+        for group in groups[:MAX_GROUPS]:
+            lines.append(
+                f"  {group.invariant:<{width}}  {group.branch:<{branch_width}}  {_count(group)}"
+            )
+        if len(groups) > MAX_GROUPS:
+            lines.append(f"  ... and {len(groups) - MAX_GROUPS} more group(s): see the reports")
+        first = groups[0].first
+        lines += [
+            "",
+            f"reproduce the first ({first.branch}, {first.operation}, status {first.status}):",
+            f"  {first.curl}",
+        ]
+        if pocs_exported:
+            lines.append(f"replay    authfuzz repro {report_dir}/pocs/")
+    lines.append(
+        f"reports   {report_dir}/report.html  (and findings.json, findings.md, findings.sarif)"
+    )
+    return lines
+
+
+def _budget(summary: RunSummary) -> str:
+    limit, left = summary.requests.budget_limit, summary.requests.budget_left
+    if limit is None:
+        return "no request budget set for this target"
+    return f"budget {left:,} of {limit:,} left"
+
+
+def _count(group: FindingGroup) -> str:
+    operations = len(group.operations)
+    return (
+        f"{group.count:>3} finding(s) on {operations} operation(s) via {', '.join(group.oracles)}"
+    )

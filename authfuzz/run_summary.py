@@ -1,0 +1,157 @@
+"""What one gate run amounts to: the figures a deploy decision and its reports rest on.
+
+The controller builds a ``RunSummary`` from what the tests reported (findings, matrix
+cells, request counts shipped back from pytest-xdist workers); the terminal summary and the
+reports render it. Kept apart from pytest so the figures can be tested as plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from authfuzz.findings import Finding
+
+
+@dataclass
+class OutcomeCounts:
+    """Outcomes per test (not per phase): a test that fails in setup counts once, as failed."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.passed + self.failed + self.skipped
+
+
+@dataclass
+class WorkerRequests:
+    """Requests one process sent, and what is left of its share of the target's budget."""
+
+    sent: int = 0
+    budget_limit: int | None = None
+    budget_left: int | None = None
+
+
+@dataclass
+class RequestTally:
+    """Requests per process (``main`` or an xdist worker id), summed for the run."""
+
+    workers: dict[str, WorkerRequests] = field(default_factory=dict)
+
+    def add(
+        self, worker: str, sent: int, budget_limit: int | None, budget_left: int | None
+    ) -> None:
+        entry = self.workers.setdefault(worker, WorkerRequests())
+        entry.sent += sent
+        entry.budget_limit = budget_limit
+        entry.budget_left = budget_left
+
+    def settle(self, worker: str, sent: int, budget_left: int | None) -> None:
+        """The exact figures a process reports when it ends (after its fixtures' teardown)."""
+        entry = self.workers.setdefault(worker, WorkerRequests())
+        entry.sent = sent
+        entry.budget_left = budget_left
+
+    @property
+    def sent(self) -> int:
+        return sum(entry.sent for entry in self.workers.values())
+
+    @property
+    def budget_limit(self) -> int | None:
+        limits = [entry.budget_limit for entry in self.workers.values()]
+        if not limits or any(limit is None for limit in limits):
+            return None
+        return sum(limit for limit in limits if limit is not None)
+
+    @property
+    def budget_left(self) -> int | None:
+        if self.budget_limit is None:
+            return None
+        return sum(entry.budget_left or 0 for entry in self.workers.values())
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings that share an invariant and a branch: usually one bug, seen on many operations."""
+
+    invariant: str
+    branch: str
+    oracles: tuple[str, ...]
+    operations: tuple[str, ...]
+    count: int
+    first: Finding
+
+
+def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:
+    """One group per (invariant, branch), in order of first appearance."""
+    grouped: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault((finding.invariant, finding.branch), []).append(finding)
+    return [
+        FindingGroup(
+            invariant=invariant,
+            branch=branch,
+            oracles=tuple(dict.fromkeys(f.oracle for f in members)),
+            operations=tuple(dict.fromkeys(f.operation for f in members)),
+            count=len(members),
+            first=_most_direct(members),
+        )
+        for (invariant, branch), members in grouped.items()
+    ]
+
+
+def _most_direct(findings: list[Finding]) -> Finding:
+    """The finding to show first: a read-back of a write beats a probe or a sweep."""
+    return next((f for f in findings if f.oracle == "read-back"), findings[0])
+
+
+@dataclass
+class RunSummary:
+    target: str
+    environment: str
+    profile: str
+    workers: int
+    tests: OutcomeCounts
+    findings: list[Finding]
+    requests: RequestTally
+    seconds: float
+    cells_exercised: int = 0
+    cells_skipped: int = 0
+    cells_missing: int = 0
+    # Tests that failed with no finding: the harness could not check something (an error,
+    # an unreachable target mid-run), which fails the gate but is not a vulnerability.
+    failed_without_finding: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """``fail`` on any finding or failed test: a gate that could not check has not passed."""
+        return "fail" if self.findings or self.tests.failed else "pass"
+
+    def to_dict(self) -> dict[str, object]:
+        """The summary as the reports store it (``findings.json`` ``summary``); no secrets."""
+        return {
+            "target": self.target,
+            "environment": self.environment,
+            "profile": self.profile,
+            "workers": self.workers,
+            "verdict": self.verdict,
+            "findings": len(self.findings),
+            "tests": {
+                "passed": self.tests.passed,
+                "failed": self.tests.failed,
+                "skipped": self.tests.skipped,
+            },
+            "requests": self.requests.sent,
+            "budget_limit": self.requests.budget_limit,
+            "budget_left": self.requests.budget_left,
+            "seconds": round(self.seconds, 1),
+            "failed_without_finding": list(self.failed_without_finding),
+            "coverage": {
+                "exercised": self.cells_exercised,
+                "skipped": self.cells_skipped,
+                "not_exercised": self.cells_missing,
+            },
+        }
