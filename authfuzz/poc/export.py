@@ -37,7 +37,12 @@ from authfuzz.redaction import Redactor
 
 EXPORT_MARKER = "# Exported by authfuzz from a finding"
 
-_REDACTION = re.compile(r"\{principal\.[A-Za-z0-9_\-]+\.(?:api_key|token|password)\}|\{redacted\}")
+# A masked near miss keeps its unmasked edge (``{redacted}d``: the key with its last
+# character changed); the whole key-like run becomes ``{random_key}``, one wrong key.
+_REDACTION = re.compile(
+    r"\{principal\.[A-Za-z0-9_\-]+\.(?:api_key|token|password)\}"
+    r"|[A-Za-z0-9]*\{redacted\}[A-Za-z0-9]*"
+)
 _OBJECT_URL = re.compile(
     r"(?P<base>https?://[^/\s\"'{}]+)?(?P<path>/api/v[12]/downloads/(?P<resource>release_file|"
     r"release|os)/)(?P<pk>\d+)/"
@@ -245,7 +250,7 @@ class _Templater:
         for match in _REDACTION.finditer(value):
             parts.append(self._literal(value[position : match.start()]))
             token = match.group(0)
-            parts.append("{random_key}" if token == "{redacted}" else token)
+            parts.append("{random_key}" if "{redacted}" in token else token)
             position = match.end()
         parts.append(self._literal(value[position:]))
         return "".join(parts)

@@ -463,3 +463,15 @@ def test_the_readme_example_is_a_valid_poc() -> None:
     poc = parse_poc(example, "README.md")
     assert poc.id == "pr2946-guest-fallthrough"
     assert len(poc.steps) == 2 and len(poc.probe) == 1
+
+
+def test_export_turns_a_masked_near_miss_with_its_edges_into_one_random_key() -> None:
+    # The redactor masks the shared stretch and leaves the changed edge: "{redacted}d".
+    near_miss = _replay(
+        method="GET",
+        path="/api/v1/downloads/os/31/",
+        headers=[["Authorization", "ApiKey admin:x{redacted}d"]],
+        json=None,
+    )
+    step = parse_poc(finding_to_poc(_finding(near_miss))[1]).steps[0]
+    assert dict(step.headers)["Authorization"] == "ApiKey admin:{random_key}"
