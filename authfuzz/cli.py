@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from authfuzz import __version__
+
+
+def _demo(argv: list[str]) -> int:
+    from authfuzz.demo import main
+
+    return main(argv)
 
 
 def _testbed(argv: list[str]) -> int:
@@ -28,6 +35,10 @@ def _repro(argv: list[str]) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "demo": (
+        "run the gate against the testbed clean and with the Feb-2026 bug, side by side",
+        _demo,
+    ),
     "run": ("run the security gate (pytest suites) against a target", _run),
     "repro": ("run PoC files against a target: VULNERABLE or FIXED per step", _repro),
     "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
@@ -52,7 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r} (choose from {', '.join(sorted(COMMANDS))})")
-    return COMMANDS[command][1](rest)
+    try:
+        return COMMANDS[command][1](rest)
+    except BrokenPipeError:
+        # The reader went away (``authfuzz demo | head``): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
