@@ -124,6 +124,30 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+SUITES = Path(__file__).resolve().parent.parent / "suites"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What is being gated, at the top of the log, for runs of the gate's suites only."""
+    if not any(_in_suites(arg) for arg in config.args):
+        return []
+    target = configured_target(config)
+    where = target.base_url or "the embedded testbed, started on 127.0.0.1 per process"
+    defects = config.getoption("defects")
+    profile = settings.get_current_profile_name()
+    return [
+        f"authfuzz: target {target.name} ({target.environment.value}) at {where}"
+        + (f" with defects {defects}" if defects else ""),
+        f"authfuzz: profile {profile} ({settings().max_examples} examples per test), "
+        f"reports in {config.getoption('report_dir')}/",
+    ]
+
+
+def _in_suites(arg: str) -> bool:
+    path = Path(arg.split("::", 1)[0]).resolve()
+    return path == SUITES or SUITES in path.parents
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 

@@ -7,11 +7,10 @@ error, 3 target unreachable.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pytest
 
-SUITES = Path(__file__).resolve().parent.parent / "suites"
+from authfuzz.plugin import SUITES
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,10 +65,13 @@ def test_findings_are_announced_live_and_summarised_on_one_screen(tmp_path: Path
         "--progress-every",
         "0.001",
         "-rN",
+        "-v",  # cancels run_gate's -q: the default verbosity of authfuzz run, header included
         *SUBSET,
         select="suites/test_auth_branches.py",
     )
     assert run.returncode == 1, run.output[-3000:]
+    assert "authfuzz: target testbed (local) at the embedded testbed" in run.output
+    assert "with defects guest-fallthrough" in run.output
     lines = run.output.splitlines()
     announced = [line for line in lines if line.startswith("authfuzz: FINDING")]
     # One announcement per (invariant, branch), however many operations it hits.
