@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from authfuzz.demo import SideResult, pick_reproduction, read_side, side_by_side, verdict
+from authfuzz.demo.display import side_by_side
+from authfuzz.demo.results import SideResult, pick_reproduction, read_side, verdict
 from authfuzz.redaction import Redactor
 from authfuzz.targets import load_target
 from testbed.principals import ACCOUNTS
