@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Finding:
-    invariant: str  # no-unauthenticated-write | no-foreign-url
+    invariant: str  # no-unauthenticated-write | no-foreign-url | bulk-delete-stays-in-scope
     oracle: str  # read-back | identity-probe | stored-url-sweep ...
     target: str
     branch: str

@@ -99,6 +99,39 @@ RULES: dict[str, dict[str, Any]] = {
         },
         "properties": {"tags": ["security", "url-policy"]},
     },
+    "bulk-delete-stays-in-scope": {
+        "name": "BulkDeleteStaysInScope",
+        "shortDescription": {
+            "text": "A bulk delete removed release files outside the release it names."
+        },
+        "fullDescription": {
+            "text": (
+                "A release-file bulk delete (v1 DELETE on the release_file list, v2 "
+                "delete_by_release), even by trusted staff, may delete only the files of the "
+                "one release a single valid integer `release` filter names, and nothing when "
+                "the query has no usable filter (missing, blank, non-numeric, repeated, "
+                "re-cased or suffixed names). Files of a second release are read back after "
+                "each request; one of them gone is a finding."
+            )
+        },
+        "help": {
+            "text": (
+                "One request with a bad filter can delete every download of every release. "
+                "Reproduce it with the curl command in the result (export the AUTHFUZZ_* "
+                "variables first), then make both bulk-delete paths refuse any query that is "
+                "not exactly one integer `release` and delete exactly release_id=N."
+            ),
+            "markdown": (
+                "One request with a bad filter can delete every download of every release.\n\n"
+                "1. Reproduce it with the `curl` command in the result "
+                "(export the `AUTHFUZZ_*` variables first).\n"
+                "2. Make both bulk-delete paths refuse any query that is not exactly one "
+                "integer `release`, and delete exactly `release_id=N`.\n"
+                "3. Run `authfuzz run` again."
+            ),
+        },
+        "properties": {"tags": ["security", "authorization", "data-integrity"]},
+    },
 }
 
 

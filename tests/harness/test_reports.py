@@ -300,7 +300,11 @@ def test_sarif_log_has_the_required_structure_and_one_result_per_finding(tmp_pat
     assert driver["version"] == authfuzz.__version__
     assert driver["informationUri"].startswith("https://")
     rules = {rule["id"]: rule for rule in driver["rules"]}
-    assert set(rules) == {"no-unauthenticated-write", "no-foreign-url"}
+    assert set(rules) == {
+        "no-unauthenticated-write",
+        "no-foreign-url",
+        "bulk-delete-stays-in-scope",
+    }
     for rule in rules.values():
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["help"]["text"]

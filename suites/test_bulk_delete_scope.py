@@ -1,0 +1,79 @@
+"""The gate's bulk-delete invariant: a release-file bulk delete never reaches past its release.
+
+"bulk-delete-stays-in-scope": a bulk delete (v1 ``DELETE release_file/?release=<pk>``, v2
+``DELETE release_file/delete_by_release/?release=<pk>``, the spec's ``bulk_destroy``
+operations), even by trusted staff, deletes no file outside the one release that a single
+valid integer ``release`` filter names, and with no usable filter it deletes nothing. #3015
+and #3016 fixed two forms of the same bug (no filter at all on v1, a blank one on v2); this
+suite looks for every other form with the filters of ``strategies.bulk_filters``: blank,
+whitespace, words, decimals, exponents, radix prefixes, signs, pks that do not exist,
+repeated, re-cased and suffixed names, extra parameters, and the one legal form, which is
+also the positive control (it must delete the target's files, or the check is blind).
+
+Two tests, one job each:
+- every (operation, label) pair runs the label's explicit example, so every form runs in
+  every run;
+- Hypothesis draws filters of any label per operation, for the variety an example cannot give.
+
+Each case makes its own target and bystander releases and removes them (``authfuzz.bulk_deletes``);
+the ``read-back`` decides, never the status. Production targets: every test here writes, so all
+are skipped at collection with the reason (the client's guard would refuse anyway).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authfuzz.bulk_deletes import BulkQuery, check_bulk_delete
+from authfuzz.findings import FindingError
+from authfuzz.operations import Operation, write_operations
+from authfuzz.oracles import Outcome, Verdict
+from authfuzz.plugin import configured_target
+from authfuzz.workbench import NotApplicableError, Workbench
+from strategies.bulk_filters import LABELS, bulk_filters, example_filter
+
+PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One item per bulk-delete operation of the spec (its operation id is the test id)."""
+    if "bulk_operation" not in metafunc.fixturenames:
+        return
+    target = configured_target(metafunc.config)
+    marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
+    operations = [op for op in write_operations(target.spec) if op.kind == "bulk_destroy"]
+    metafunc.parametrize(
+        "bulk_operation", [pytest.param(op, id=op.operation_id, marks=marks) for op in operations]
+    )
+
+
+def _settle(verdict: Verdict) -> None:
+    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
+        raise FindingError(verdict.finding)
+    if verdict.outcome is Outcome.INCONCLUSIVE:
+        pytest.skip(verdict.reason)
+
+
+def _check(workbench: Workbench, operation: Operation, case: BulkQuery) -> None:
+    try:
+        verdict = check_bulk_delete(workbench, operation, case)
+    except NotApplicableError as error:
+        pytest.skip(str(error))
+    _settle(verdict)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_bulk_filter_example_stays_in_scope(
+    authfuzz_workbench: Workbench, bulk_operation: Operation, label: str
+) -> None:
+    _check(authfuzz_workbench, bulk_operation, example_filter(label))
+
+
+@given(data=st.data())
+def test_fuzzed_bulk_filters_stay_in_scope(
+    authfuzz_workbench: Workbench, bulk_operation: Operation, data: st.DataObject
+) -> None:
+    case = data.draw(bulk_filters(), label="bulk filter")
+    _check(authfuzz_workbench, bulk_operation, case)
