@@ -29,7 +29,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
 def test_clean_testbed_passes_with_zero_findings(clean_run: GateRun) -> None:
     assert clean_run.returncode == 0, clean_run.output[-3000:]
     assert clean_run.findings() == []
-    assert "authfuzz: no findings" in clean_run.output
+    assert "authfuzz: PASS, no findings" in clean_run.output
 
 
 def test_clean_run_matrix_has_every_branch_and_operation(clean_run: GateRun) -> None:

@@ -269,7 +269,7 @@ def test_round_trip_finding_to_poc_file_to_repro(
     )
     assert gate.returncode == 1, gate.output[-3000:]
     exported = tmp_path / "report" / "pocs"
-    assert f"PoC files: {tmp_path / 'report'}/pocs/" in gate.output
+    assert f"replay    authfuzz repro {tmp_path / 'report'}/pocs/" in gate.output
     findings = [Finding.from_dict(f) for f in gate.findings()]
     assert findings
     for finding in findings:  # every finding of the suite became a file
