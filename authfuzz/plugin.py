@@ -358,13 +358,18 @@ class RunCollector:
         setattr(tests, current, getattr(tests, current) + 1)
         if current == "failed" and report.nodeid not in self.state.with_findings:
             self.state.failed_without_finding.append(report.nodeid)
-        if not _is_worker(self.config) and (self.state.requests.workers or self.state.matrix):
-            # Only a gate run has something to report; the harness's own tests do not.
+        if not _is_worker(self.config) and self._gated:
             self._write_line(
                 self.progress.status(
                     time.monotonic(), tests, len(self.state.findings), self.state.requests
                 )
             )
+
+    @property
+    def _gated(self) -> bool:
+        """Whether this session ran gate checks; the harness's own tests have nothing to say."""
+        state = self.state
+        return bool(state.requests.workers or state.matrix or state.findings)
 
     def _write_line(self, line: str | None) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -378,7 +383,9 @@ class RunCollector:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         final = getattr(node, "workeroutput", {}).get(REQUESTS_PROPERTY)
         if final:
-            self.state.requests.settle(final["worker"], final["sent"], final["budget_left"])
+            self.state.requests.settle(
+                final["worker"], final["sent"], final["budget_left"], final["budget_limit"]
+            )
 
     # -- at the end ----------------------------------------------------------------------
 
@@ -390,13 +397,15 @@ class RunCollector:
                 "worker": _worker_id(self.config),
                 "sent": client.sent,
                 "budget_left": client.budget.remaining,
+                "budget_limit": client.budget.limit,
             }
             if _is_worker(self.config):
                 self.config.workeroutput[REQUESTS_PROPERTY] = final  # type: ignore[attr-defined]
                 return
-            self.state.requests.settle("main", client.sent, client.budget.remaining)
-            self.state.requests.workers["main"].budget_limit = client.budget.limit
-        if _is_worker(self.config) or (not self.state.matrix and not self.state.findings):
+            self.state.requests.settle(
+                "main", client.sent, client.budget.remaining, client.budget.limit
+            )
+        if _is_worker(self.config) or not self._gated:
             return
         self.summary = self._summary()
         self._write_reports(self.summary)
@@ -407,7 +416,7 @@ class RunCollector:
         workers = int(getattr(self.config.option, "numprocesses", 0) or 0)
         return RunSummary(
             target=self.config.getoption("target"),
-            environment=target.environment.value if target is not None else "?",
+            environment=target.environment.value,
             profile=settings.get_current_profile_name(),
             workers=max(workers, 1),
             tests=self.state.tests,
@@ -440,7 +449,7 @@ class RunCollector:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         from authfuzz.reports import terminal_report
 
-        if self.summary is None:
+        if self.summary is None:  # not a gate run, or a worker
             return
         if self.state.matrix:
             terminalreporter.section("authfuzz: branch x operation coverage")

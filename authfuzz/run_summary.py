@@ -49,11 +49,11 @@ class RequestTally:
         entry.budget_limit = budget_limit
         entry.budget_left = budget_left
 
-    def settle(self, worker: str, sent: int, budget_left: int | None) -> None:
+    def settle(
+        self, worker: str, sent: int, budget_left: int | None, budget_limit: int | None
+    ) -> None:
         """The exact figures a process reports when it ends (after its fixtures' teardown)."""
-        entry = self.workers.setdefault(worker, WorkerRequests())
-        entry.sent = sent
-        entry.budget_left = budget_left
+        self.workers[worker] = WorkerRequests(sent, budget_limit, budget_left)
 
     @property
     def sent(self) -> int:

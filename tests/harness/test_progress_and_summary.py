@@ -57,7 +57,7 @@ def test_tally_sums_workers_and_their_budget_shares() -> None:
 def test_settle_replaces_the_live_count_with_the_exact_final_one() -> None:
     tally = RequestTally()
     tally.add("gw0", 10, 1500, 1490)
-    tally.settle("gw0", 14, 1486)  # teardown requests after the last test report
+    tally.settle("gw0", 14, 1486, 1500)  # teardown requests after the last test report
     assert (tally.sent, tally.budget_left) == (14, 1486)
 
 
