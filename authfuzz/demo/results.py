@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,9 +106,6 @@ def pick_reproduction(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | No
 
 # -- reading a finished run -----------------------------------------------------------------
 
-_PYTEST_TOTALS = re.compile(r"^=+ (?P<body>.*\d+ (?:passed|failed|skipped|error).*) in [\d.]+s")
-_PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?)\b")
-
 
 def read_side(
     name: str,
@@ -129,7 +125,7 @@ def read_side(
             summary = raw_summary
             findings = tuple(f for f in raw_findings if isinstance(f, dict))
     log_lines = _log_lines(directory / "gate.log")
-    tests = _tests(summary, log_lines)
+    tests = _tests(summary)
     result = SideResult(
         name=name,
         returncode=returncode,
@@ -162,18 +158,9 @@ def _log_lines(path: Path) -> list[str]:
         return []
 
 
-def _tests(summary: dict[str, Any] | None, log_lines: list[str]) -> dict[str, int] | None:
-    """Test counts from the summary if it has them, else from pytest's last line."""
+def _tests(summary: dict[str, Any] | None) -> dict[str, int] | None:
+    """Test counts from the summary ``authfuzz run`` writes (None when it wrote none)."""
     counts = (summary or {}).get("tests")
-    if isinstance(counts, dict):
-        with contextlib.suppress(TypeError, ValueError):
-            return {k: int(counts.get(k) or 0) for k in ("passed", "failed", "skipped")}
-    for line in reversed(log_lines[-40:]):
-        match = _PYTEST_TOTALS.match(line.strip())
-        if match:
-            found = {"passed": 0, "failed": 0, "skipped": 0}
-            for number, word in _PYTEST_COUNT.findall(match.group("body")):
-                key = "failed" if word.startswith("error") else word
-                found[key] += int(number)
-            return found
-    return None
+    if not isinstance(counts, dict):
+        return None
+    return {k: int(counts.get(k) or 0) for k in ("passed", "failed", "skipped")}
