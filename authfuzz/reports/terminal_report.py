@@ -30,10 +30,13 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
         f"workers {summary.workers}   time {summary.seconds:.1f} s",
         f"tests     {tests.passed} passed, {tests.failed} failed, {tests.skipped} skipped",
         f"requests  {summary.requests.sent:,} sent; {_budget(summary)}",
-        f"coverage  {summary.cells_exercised} cells exercised, "
-        f"{summary.cells_skipped} skipped with a reason, "
-        f"{summary.cells_missing} NOT exercised",
     ]
+    if summary.cells_exercised or summary.cells_skipped or summary.cells_missing:
+        lines.append(
+            f"coverage  {summary.cells_exercised} cells exercised, "
+            f"{summary.cells_skipped} skipped with a reason, "
+            f"{summary.cells_missing} NOT exercised"
+        )
     errors = summary.failed_without_finding
     if errors:
         lines += ["", f"failed without a finding ({len(errors)}; tracebacks above):"]

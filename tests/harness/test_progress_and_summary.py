@@ -176,3 +176,14 @@ def test_markdown_fence_outlasts_backticks_in_attacker_chosen_text() -> None:
     assert "\n# injected heading\n" in text  # still there, but inside the block
     block = text.split("````\n", 1)[1].split("\n````", 1)[0]
     assert "# injected heading" in block
+
+
+def test_no_coverage_line_for_a_run_without_the_matrix() -> None:
+    pocs_only = summary([])
+    pocs_only.cells_exercised = pocs_only.cells_skipped = 0
+    lines = terminal_report.render(pocs_only, Path("r"), pocs_exported=False)
+    assert not any(line.startswith("coverage") for line in lines)
+    assert any(
+        line.startswith("coverage")
+        for line in terminal_report.render(summary([]), Path("r"), False)
+    )
