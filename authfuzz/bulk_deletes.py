@@ -18,14 +18,15 @@ import contextlib
 from typing import Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, redacted_request
+from authfuzz.client import ApiRequest
+from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict, bulk_delete_scope
 from authfuzz.oracles.bulk_delete_scope import CanaryFile
 from authfuzz.principals import Principal
 from authfuzz.state import V2, Reader, new_nonce, pk_from_uri
-from authfuzz.workbench import NotApplicableError, PositiveControlError, Workbench, describe_request
+from authfuzz.workbench import NotApplicableError, PositiveControlError, Workbench
 
 Pairs = tuple[tuple[str, str], ...]
 TARGET = "target"
@@ -67,19 +68,17 @@ def check_bulk_delete(workbench: Workbench, operation: Operation, case: BulkQuer
         _remove(reader, scene)
 
     def make_finding(summary: str, evidence: str) -> Finding:
-        return Finding(
+        return finding_from(
+            client,
+            request,
+            response,
             invariant=bulk_delete_scope.INVARIANT,
             oracle="read-back",
-            target=workbench.target.name,
             branch=f"bulk-filter:{case.label}",
             operation=operation.label,
             summary=summary,
-            request=client.redact(describe_request(request)),
-            status=response.status,
-            evidence=client.redact(evidence),
-            curl=client.curl(request),
-            labels=tuple(client.redact(label) for label in (f"filter:{case.label}", case.how)),
-            replay=redacted_request(request, client.redactor),
+            evidence=evidence,
+            labels=(f"filter:{case.label}", case.how),
         )
 
     verdict = bulk_delete_scope.judge(

@@ -46,6 +46,7 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, ApiResponse
+from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding, FindingError
 from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict
@@ -53,7 +54,7 @@ from authfuzz.oracles import no_foreign_url as foreign_url_oracle
 from authfuzz.oracles import no_unauthenticated_write as write_oracle
 from authfuzz.state import V2, new_nonce, pk_from_uri
 from authfuzz.url_policy import SIDECAR_SUFFIXES, URL_FIELDS, violations
-from authfuzz.workbench import Workbench, describe_request
+from authfuzz.workbench import Workbench
 from authfuzz.writes import V1, with_attempt
 
 SLUG_MAX = 200
@@ -434,23 +435,21 @@ class Exchange:
         return bool(after) if self.readback.is_create else after != self.readback.before
 
     def finding(self, invariant: str, branch: str, summary: str, evidence: str) -> Finding:
-        client = self.workbench.client
-        redact = client.redact
         labels = (self.attempt.description, *self.attempt.labels, "schemathesis")
         if self.url_write is not None:
             labels += (f"field:{self.url_write.field}", f"category:{self.url_write.category}")
-        return Finding(
+        return finding_from(
+            self.workbench.client,
+            self.request,
+            self.response,
             invariant=invariant,
             oracle="read-back",
-            target=self.workbench.target.name,
             branch=branch,
             operation=self.operation.label,
-            summary=redact(summary),
-            request=redact(describe_request(self.request)),
-            status=self.response.status,
-            evidence=redact(evidence),
-            curl=client.curl(self.request),
-            labels=tuple(redact(label) for label in labels),
+            summary=summary,
+            evidence=evidence,
+            labels=labels,
+            session_of=self.attempt.session_of,
         )
 
 

@@ -12,12 +12,13 @@ from enum import Enum
 from typing import Any, Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, redacted_request
+from authfuzz.client import ApiRequest
+from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.oracles import Verdict, no_foreign_url
 from authfuzz.state import V2, new_nonce
 from authfuzz.url_policy import SIDECAR_SUFFIXES
-from authfuzz.workbench import Workbench, describe_request
+from authfuzz.workbench import Workbench
 
 V1 = "/api/v1/downloads"
 
@@ -116,19 +117,17 @@ def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Ve
     after = read_back()
 
     def make_finding(summary: str, evidence: str) -> Finding:
-        return Finding(
+        return finding_from(
+            client,
+            request,
+            response,
             invariant=no_foreign_url.INVARIANT,
             oracle="read-back",
-            target=workbench.target.name,
             branch=f"{path.slug}:{case.field}",
             operation=f"{request.method} {request.path}",
             summary=f"{summary}; field {case.field}, category {case.category}",
-            request=client.redact(describe_request(request)),
-            status=response.status,
-            evidence=client.redact(evidence),
-            curl=client.curl(request),
+            evidence=evidence,
             labels=(f"field:{case.field}", f"category:{case.category}"),
-            replay=redacted_request(request, client.redactor),
         )
 
     verdict = no_foreign_url.judge(

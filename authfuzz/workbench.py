@@ -8,13 +8,13 @@ cells it exercised, for the coverage matrix.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, Client, redacted_request
+from authfuzz.client import ApiRequest, ApiResponse, Client
+from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.operations import Operation
 from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
@@ -186,32 +186,16 @@ class Workbench:
         response: ApiResponse,
         evidence: str,
     ) -> Finding:
-        redact = self.client.redact
-        return Finding(
+        return finding_from(
+            self.client,
+            request,
+            response,
             invariant=invariant,
             oracle=oracle,
-            target=self.target.name,
             branch=attempt.branch_slug,
             operation=operation,
             summary=summary,
-            request=redact(describe_request(request)),
-            status=response.status,
-            evidence=redact(evidence),
-            curl=self.client.curl(request),
-            labels=tuple(redact(label) for label in (attempt.description, *attempt.labels)),
-            replay=redacted_request(request, self.client.redactor, attempt.session_of),
+            evidence=evidence,
+            labels=(attempt.description, *attempt.labels),
+            session_of=attempt.session_of,
         )
-
-
-def describe_request(request: ApiRequest) -> str:
-    parts = [f"{request.method} {request.url_path()}"]
-    parts += [f"{name}: {value}" for name, value in request.headers]
-    if request.cookies:
-        parts.append(
-            "Cookie: " + "; ".join(f"{k}=<session of a staff user>" for k, _ in request.cookies)
-        )
-    if request.form is not None:
-        parts.append("form " + "&".join(f"{k}={v}" for k, v in request.form))
-    elif request.json_body is not None:
-        parts.append("json " + json.dumps(request.json_body, sort_keys=True))
-    return " | ".join(parts)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, BudgetExhaustedError, redacted_request
+from authfuzz.client import ApiRequest, ApiResponse, BudgetExhaustedError
+from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding
 from authfuzz.guard import ProductionGuardError
 from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url
@@ -26,7 +27,7 @@ from authfuzz.poc.format import Poc, Readback, Step
 from authfuzz.poc.placeholders import UnfillableError, Values
 from authfuzz.state import ReadBackError, new_nonce, pk_from_uri
 from authfuzz.url_policy import URL_FIELDS, violations
-from authfuzz.workbench import Workbench, describe_request
+from authfuzz.workbench import Workbench
 
 
 class Form(StrEnum):
@@ -237,21 +238,18 @@ class _StepRun:
 
         def make_finding(invariant: str, oracle: str) -> Callable[[str, str], Finding]:
             def make(summary: str, evidence: str) -> Finding:
-                return Finding(
+                return finding_from(
+                    client,
+                    request,
+                    response,
                     invariant=invariant,
                     oracle=oracle,
-                    target=target.name,
                     branch=f"poc:{self.poc.id}",
                     operation=f"{step.method} {step.path}",
-                    summary=client.redact(summary),
-                    request=shown,
-                    status=response.status,
-                    evidence=client.redact(evidence),
-                    curl=client.curl(request),
+                    summary=summary,
+                    evidence=evidence,
                     labels=(self.poc.title, f"{self.form.value} form, {step.label}"),
-                    replay=redacted_request(
-                        request, client.redactor, self._session_principal(values)
-                    ),
+                    session_of=self._session_principal(values),
                 )
 
             return make
