@@ -19,6 +19,18 @@ def credential(principal: Principal, api: Api) -> str | None:
     return principal.api_key if api is Api.V1 else principal.token
 
 
+def key_of(principal: Principal) -> str:
+    """The principal's API key; only for principals ``holders`` returned for v1."""
+    assert principal.api_key is not None
+    return principal.api_key
+
+
+def token_of(principal: Principal) -> str:
+    """The principal's token; only for principals ``holders`` returned for v2."""
+    assert principal.token is not None
+    return principal.token
+
+
 def holders(principals: Principals, api: Api, role: Role | None = None) -> tuple[Principal, ...]:
     """Principals (of ``role``, if given) that have a credential for ``api``, trusted first."""
     trusted = principals.trusted()

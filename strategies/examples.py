@@ -21,24 +21,16 @@ from authfuzz.principals import Principal, Principals, Role
 from strategies import keys, usernames
 from strategies.availability import (
     holders,
+    key_of,
     other_key_pairs,
     session_holders,
     staff,
+    token_of,
     unavailable_reason,
 )
 from strategies.headers import APIKEY, TOKEN, apikey, authorization, basic, token
 
 Example = Callable[[Principals], Attempt]
-
-
-def _key(p: Principal) -> str:
-    assert p.api_key is not None
-    return p.api_key
-
-
-def _token(p: Principal) -> str:
-    assert p.token is not None
-    return p.token
 
 
 def _header(api: Api, branch: Branch, value: str, how: str, *labels: str) -> Attempt:
@@ -58,8 +50,19 @@ def _miss(secret: str, taken: frozenset[str]) -> str:
 
 def _valid_pair(p: Principal) -> tuple[Pairs, str]:
     return (
-        (("username", p.username), ("api_key", _key(p))),
+        (("username", p.username), ("api_key", key_of(p))),
         f"username={p.username}&api_key=<{p.name}'s api_key>",
+    )
+
+
+def _session_cookie(api: Api, principals: Principals) -> Attempt:
+    who = session_holders(principals)[0]
+    return Attempt(
+        api,
+        Branch.SESSION_COOKIE,
+        f"{who.name}'s session cookie; no Authorization header",
+        session_of=who.name,
+        labels=("session:no-header",),
     )
 
 
@@ -73,7 +76,7 @@ def _v1_other_users_key(principals: Principals) -> Attempt:
     return _header(
         Api.V1,
         Branch.OTHER_USERS_KEY,
-        apikey(owner.username, _key(key_owner)),
+        apikey(owner.username, key_of(key_owner)),
         f"ApiKey {owner.username}:<{key_owner.name}'s api_key>",
         f"other-key:{owner.role.value}-username-{key_owner.role.value}-key",
     )
@@ -107,7 +110,7 @@ def _v1(branch: Branch) -> Example:
 
     def example(principals: Principals) -> Attempt:
         s = staff(principals, v1)
-        u, k = s.username, _key(s)
+        u, k = s.username, key_of(s)
         all_keys = frozenset(p.api_key for p in principals.members if p.api_key)
         if b is Branch.NO_CREDENTIALS:
             return Attempt(v1, b, "no Authorization header, no credential", labels=("none",))
@@ -174,7 +177,7 @@ def _v1(branch: Branch) -> Example:
             return _header(
                 v1,
                 b,
-                apikey(p.username, _key(p)),
+                apikey(p.username, key_of(p)),
                 f"ApiKey {p.username}:<{p.name}'s api_key>",
                 b.slug,
             )
@@ -208,14 +211,7 @@ def _v1(branch: Branch) -> Example:
                 labels=("form:valid-pair", "header:none"),
             )
         if b is Branch.SESSION_COOKIE:  # #3015 (b)
-            who = session_holders(principals)[0]
-            return Attempt(
-                v1,
-                b,
-                f"{who.name}'s session cookie; no Authorization header",
-                session_of=who.name,
-                labels=("session:no-header",),
-            )
+            return _session_cookie(v1, principals)
         if b is Branch.MIXED_SOURCES:
             return _v1_mixed(principals)
         if b is Branch.METHOD_OVERRIDE:
@@ -230,7 +226,7 @@ def _v1(branch: Branch) -> Example:
         if b is Branch.CROSS_VERSION:
             p = holders(principals, Api.V2, Role.STAFF)[0]
             return _header(
-                v1, b, token(_token(p)), f"Token <{p.name}'s token>", "cross-version:token"
+                v1, b, token(token_of(p)), f"Token <{p.name}'s token>", "cross-version:token"
             )
         raise ValueError(f"{b.name} does not apply to v1")
 
@@ -239,7 +235,7 @@ def _v1(branch: Branch) -> Example:
 
 def _v2_mixed(principals: Principals) -> Attempt:
     s = staff(principals, Api.V2)
-    t = _token(s)
+    t = token_of(s)
     sessions = session_holders(principals)
     if sessions:  # a header TokenAuthentication ignores, so an added SessionAuthentication decides
         return Attempt(
@@ -265,7 +261,7 @@ def _v2(branch: Branch) -> Example:
 
     def example(principals: Principals) -> Attempt:
         s = staff(principals, v2)
-        t = _token(s)
+        t = token_of(s)
         all_tokens = frozenset(p.token for p in principals.members if p.token)
         if b is Branch.NO_CREDENTIALS:
             return Attempt(v2, b, "no Authorization header, no credential", labels=("none",))
@@ -284,7 +280,7 @@ def _v2(branch: Branch) -> Example:
         if b in (Branch.NON_STAFF, Branch.INACTIVE):
             role = Role.USER if b is Branch.NON_STAFF else Role.INACTIVE
             p = holders(principals, v2, role)[0]
-            return _header(v2, b, token(_token(p)), f"Token <{p.name}'s token>", b.slug)
+            return _header(v2, b, token(token_of(p)), f"Token <{p.name}'s token>", b.slug)
         if b is Branch.OTHER_SCHEME:
             return _header(v2, b, f"Bearer {t}", f"Bearer <{s.name}'s token>", "scheme:bearer")
         if b is Branch.LEGACY_QUERY:
@@ -296,14 +292,7 @@ def _v2(branch: Branch) -> Example:
                 labels=("query:token", "header:none"),
             )
         if b is Branch.SESSION_COOKIE:
-            who = session_holders(principals)[0]
-            return Attempt(
-                v2,
-                b,
-                f"{who.name}'s session cookie; no Authorization header",
-                session_of=who.name,
-                labels=("session:no-header",),
-            )
+            return _session_cookie(v2, principals)
         if b is Branch.MIXED_SOURCES:
             return _v2_mixed(principals)
         if b is Branch.CROSS_VERSION:
@@ -311,7 +300,7 @@ def _v2(branch: Branch) -> Example:
             return _header(
                 v2,
                 b,
-                apikey(p.username, _key(p)),
+                apikey(p.username, key_of(p)),
                 f"ApiKey {p.username}:<{p.name}'s api_key>",
                 "cross-version:apikey",
             )

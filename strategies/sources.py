@@ -23,7 +23,13 @@ from authfuzz.attempts import Attempt, Pairs
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
 from strategies import keys, v1_headers, v2_headers
-from strategies.availability import holders, session_holders, unavailable_reason
+from strategies.availability import (
+    holders,
+    key_of,
+    session_holders,
+    token_of,
+    unavailable_reason,
+)
 from strategies.headers import authorization, canonical
 from strategies.variant import Variant
 
@@ -81,19 +87,9 @@ def _headers(*values: Variant | None) -> Pairs:
     return authorization(*(v.value for v in values if v is not None))
 
 
-def _key(p: Principal) -> str:
-    assert p.api_key is not None
-    return p.api_key
-
-
-def _token(p: Principal) -> str:
-    assert p.token is not None
-    return p.token
-
-
 def _valid_v1_params(p: Principal) -> Params:
     return Params(
-        (("username", p.username), ("api_key", _key(p))),
+        (("username", p.username), ("api_key", key_of(p))),
         "valid-pair",
         f"username={p.username}&api_key=<{p.name}'s api_key>",
     )
@@ -108,7 +104,7 @@ def v1_params(principals: Principals) -> SearchStrategy[Params]:
         fixed = [
             _valid_v1_params(p),
             Params((("username", u),), "username-only", f"username={u}"),
-            Params((("api_key", _key(p)),), "api-key-only", f"api_key=<{p.name}'s api_key>"),
+            Params((("api_key", key_of(p)),), "api-key-only", f"api_key=<{p.name}'s api_key>"),
             Params((("username", ""), ("api_key", "")), "empty-values", "username=&api_key="),
             Params((("username", u), ("api_key", "")), "empty-key", f"username={u}&api_key="),
             Params((("api_key", ""),), "empty-api-key-only", "api_key="),
@@ -127,14 +123,14 @@ def v1_params(principals: Principals) -> SearchStrategy[Params]:
 
 
 def _valid_v2_params(p: Principal) -> Params:
-    return Params((("token", _token(p)),), "token", f"token=<{p.name}'s token>")
+    return Params((("token", token_of(p)),), "token", f"token=<{p.name}'s token>")
 
 
 def v2_params(principals: Principals) -> SearchStrategy[Params]:
     """A staff token under the parameter names clients guess; v2 reads none of them."""
 
     def forms(p: Principal) -> list[Params]:
-        t = _token(p)
+        t = token_of(p)
         found = [_valid_v2_params(p)] + [
             Params(((name, t),), name.replace("_", "-"), f"{name}=<{p.name}'s token>")
             for name in ("auth_token", "api_key", "access_token", "key")
