@@ -20,11 +20,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from authfuzz.client import ApiRequest, Client, TargetUnreachableError
+from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.poc.format import Poc, PocFileError, expand, load_poc
 from authfuzz.poc.replay import PocResult, Result, StepResult, choose_form, run_poc
 from authfuzz.principals import Principal, Principals, Role
 from authfuzz.targets import (
-    DEFAULT_SPEC,
     DEFAULT_URL_PREFIX,
     Environment,
     Target,

@@ -10,7 +10,7 @@ import argparse
 
 import pytest
 
-from authfuzz.plugin import SUITES
+from authfuzz.layout import SUITES
 
 
 def build_parser() -> argparse.ArgumentParser:

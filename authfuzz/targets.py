@@ -15,10 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.principals import Principal, Principals, Role
 
 DEFAULT_URL_PREFIX = "https://www.python.org/"
-DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "specs" / "pythondotorg.yaml"
 
 
 class Environment(StrEnum):

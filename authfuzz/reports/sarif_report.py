@@ -259,7 +259,7 @@ _METHOD_KEY = re.compile(r"^    (get|put|post|patch|delete|head|options):\s*$")
 
 
 def _spec_text() -> str:
-    from authfuzz.targets import DEFAULT_SPEC
+    from authfuzz.layout import DEFAULT_SPEC
 
     try:
         return DEFAULT_SPEC.read_text(encoding="utf-8")

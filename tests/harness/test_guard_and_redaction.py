@@ -8,9 +8,10 @@ import pytest
 
 from authfuzz.client import ApiRequest, Client, render_curl
 from authfuzz.guard import ProductionGuardError, could_change_state
+from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.principals import Principal, Principals, Role
 from authfuzz.redaction import FRAGMENT, Redactor
-from authfuzz.targets import DEFAULT_SPEC, DEFAULT_URL_PREFIX, Environment, Target
+from authfuzz.targets import DEFAULT_URL_PREFIX, Environment, Target
 
 KEY = "6ac8bf0c6b2be6850ac1e51abbfb3a85a328b1bc"
 TOKEN = "5a34358ffdb1010cebeafc9819a4e0b0a08c07c3"
