@@ -23,6 +23,7 @@ from authfuzz.branches import Api, Branch
 from authfuzz.client import ApiRequest, Client, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
 from authfuzz.findings import Finding, FindingError
+from authfuzz.layout import SUITES
 from authfuzz.operations import SpecError, write_operations
 from authfuzz.progress import DEFAULT_INTERVAL, Progress
 from authfuzz.run_summary import OutcomeCounts, RequestTally, RunSummary
@@ -114,6 +115,7 @@ class RequestCounter:
 _TARGET = pytest.StashKey[Target]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
 REQUESTS_PROPERTY = "authfuzz_requests"
+REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,9 +124,6 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(
             "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
         )
-
-
-SUITES = Path(__file__).resolve().parent.parent / "suites"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -311,6 +310,21 @@ class RunCollector:
 
     # -- during the run ------------------------------------------------------------------
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """A gate run starts by removing the last run's reports from its report directory.
+
+        Otherwise a run that stops early (a bad targets file, an unreachable target) would
+        leave the previous verdict behind, for a CI artifact or code scanning to pick up.
+        """
+        if _is_worker(self.config) or not any(_in_suites(a) for a in self.config.args):
+            return
+        from authfuzz.poc.export import remove_exports
+
+        directory = Path(self.config.getoption("report_dir"))
+        for name in REPORT_FILES:
+            (directory / name).unlink(missing_ok=True)
+        remove_exports(directory / "pocs")
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.progress.total = len(session.items) or None
 
@@ -437,10 +451,11 @@ class RunCollector:
         directory.mkdir(parents=True, exist_ok=True)
         data = summary.to_dict()
         findings, matrix = self.state.findings, self.state.matrix
-        json_report.write(directory / "findings.json", findings, data)
-        markdown_report.write(directory / "findings.md", findings, data, matrix.render())
-        sarif_report.write(directory / "findings.sarif", findings, data, matrix)
-        html_report.write(directory / "report.html", findings, data, matrix)
+        json_path, markdown_path, sarif_path, html_path = (directory / n for n in REPORT_FILES)
+        json_report.write(json_path, findings, data)
+        markdown_report.write(markdown_path, findings, data, matrix.render())
+        sarif_report.write(sarif_path, findings, data, matrix)
+        html_report.write(html_path, findings, data, matrix)
         target = self.config.stash.get(_TARGET, None)
         principals = target.principals if target is not None else None
         # Each finding also becomes a PoC file that ``authfuzz repro`` replays.

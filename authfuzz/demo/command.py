@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from authfuzz.demo.display import Progress, not_run, reports, reproduction, side_by_side
-from authfuzz.demo.gates import REPO, Terminated, run_gates, sigterm_as_exception
+from authfuzz.demo.gates import Terminated, run_gates, sigterm_as_exception
 from authfuzz.demo.results import CLEAN, read_side, verdict
+from authfuzz.layout import REPO, SUITES, TARGETS_FILE
 from authfuzz.redaction import Redactor
 
 PROG = "authfuzz demo"
@@ -67,8 +68,8 @@ def _checked(args: argparse.Namespace) -> Redactor:
         raise UsageError(f"--defect takes exactly one switch; valid defects are: {valid}")
     if not args.timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    targets = REPO / "targets.toml"
-    if not targets.is_file() or not (REPO / "suites").is_dir():
+    targets = TARGETS_FILE
+    if not targets.is_file() or not SUITES.is_dir():
         raise UsageError(
             f"{REPO} has no targets.toml or suites/: the demo runs from a checkout of authfuzz"
         )
@@ -134,7 +135,7 @@ def main(argv: list[str]) -> int:
             print()
             print("\n".join(not_run(side)))
     cwd_is_repo = Path.cwd().resolve() == REPO
-    hint = "" if cwd_is_repo else f" --targets-file {REPO / 'targets.toml'}"
+    hint = "" if cwd_is_repo else f" --targets-file {TARGETS_FILE}"
     for side, gate in zip(results, gates, strict=True):
         lines = reproduction(side, gate.directory, redactor, hint) if side.ran else []
         if lines and (not side.is_clean or code == 1):

@@ -21,14 +21,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-import authfuzz
+from authfuzz.layout import REPO, TARGETS_FILE
 
-REPO = Path(authfuzz.__file__).resolve().parent.parent
 GRACE = 30.0  # seconds a gate gets to tear its testbed down after SIGINT
 POLL = 0.1
-# Files a previous demo run may have left in a side's directory; removed before a run so an
-# old findings.json is never read as this run's result.
-_REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html", "gate.log")
 
 
 class Terminated(Exception):
@@ -68,7 +64,6 @@ class Watcher(Protocol):
 
 def _start_gate(name: str, directory: Path, shown: Path, defect: str | None) -> Gate:
     directory.mkdir(parents=True, exist_ok=True)
-    _clear_previous(directory)
     command = [
         sys.executable,
         "-m",
@@ -77,7 +72,7 @@ def _start_gate(name: str, directory: Path, shown: Path, defect: str | None) -> 
         "--target",
         "testbed",
         "--targets-file",
-        str(REPO / "targets.toml"),
+        str(TARGETS_FILE),
         "--profile",
         "ci",
         "--report-dir",
@@ -100,19 +95,6 @@ def _start_gate(name: str, directory: Path, shown: Path, defect: str | None) -> 
             env=env,
         )
     return Gate(name, directory, shown, process, time.monotonic())
-
-
-def _clear_previous(directory: Path) -> None:
-    from authfuzz.poc.export import EXPORT_MARKER
-
-    for name in _REPORT_FILES:
-        (directory / name).unlink(missing_ok=True)
-    for old in (directory / "pocs").glob("*.toml"):
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            with old.open(encoding="utf-8") as handle:
-                exported = handle.readline().startswith(EXPORT_MARKER)
-            if exported:
-                old.unlink()
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

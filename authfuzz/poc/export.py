@@ -70,10 +70,7 @@ def export_findings(
 ) -> list[Exported]:
     """Write one PoC file per distinct finding request; previous exports there are replaced."""
     directory = Path(directory)
-    if directory.is_dir():
-        for old in directory.glob("*.toml"):
-            if _is_export(old):
-                old.unlink()
+    remove_exports(directory)
     redactor = Redactor.for_principals(principals) if principals is not None else None
     out: list[Exported] = []
     written: set[str] = set()
@@ -96,6 +93,13 @@ def export_findings(
             written.add(poc_id)
         out.append(Exported(finding, path))
     return out
+
+
+def remove_exports(directory: Path) -> None:
+    """Delete PoC files an earlier run exported there; files people wrote stay."""
+    for old in Path(directory).glob("*.toml"):
+        if _is_export(old):
+            old.unlink(missing_ok=True)
 
 
 def _is_export(path: Path) -> bool:

@@ -58,3 +58,18 @@ def test_exit_3_when_the_target_is_unreachable(tmp_path: Path) -> None:
     run = authfuzz_run(tmp_path, "--targets-file", str(targets), "--target", "gone")
     assert run.returncode == 3, run.stdout[-2000:] + run.stderr[-2000:]
     assert "unreachable" in run.stdout + run.stderr
+
+
+def test_a_run_that_stops_early_leaves_no_earlier_verdict_behind(tmp_path: Path) -> None:
+    first = authfuzz_run(
+        tmp_path, "--defects", "guest-fallthrough", "--", "-k", "test_identity_probe"
+    )
+    assert first.returncode == 1, first.stdout[-2000:]
+    reports = tmp_path / "r"
+    assert (reports / "findings.json").exists() and list((reports / "pocs").glob("*.toml"))
+    mine = reports / "pocs" / "my-own.toml"
+    mine.write_text("# a PoC someone wrote by hand\n")
+    second = authfuzz_run(tmp_path, "--target", "no-such-target")
+    assert second.returncode == 2
+    left = sorted(p.name for p in reports.rglob("*") if p.is_file())
+    assert left == ["my-own.toml"], left
