@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from authfuzz.guard import check_request
+from authfuzz.client.guard import check_request
 from authfuzz.principals import Principal
 from authfuzz.redaction import Redactor
 from authfuzz.targets import Target

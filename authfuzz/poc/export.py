@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from authfuzz.findings import Finding
-from authfuzz.guard import OVERRIDE_HEADERS
+from authfuzz.client.guard import OVERRIDE_HEADERS
 from authfuzz.poc.format import PocFileError, parse_poc
 from authfuzz.principals import Principals
 from authfuzz.redaction import Redactor

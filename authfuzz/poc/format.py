@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from authfuzz.guard import could_change_state
+from authfuzz.client.guard import could_change_state
 from authfuzz.poc import placeholders
 
 Pairs = tuple[tuple[str, str], ...]

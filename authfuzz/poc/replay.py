@@ -19,7 +19,7 @@ from typing import Any
 from authfuzz.client import ApiRequest, ApiResponse, BudgetExhaustedError
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding
-from authfuzz.guard import ProductionGuardError
+from authfuzz.client.guard import ProductionGuardError
 from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url
 from authfuzz.oracles import no_unauthenticated_write as unauthenticated
 from authfuzz.poc import placeholders

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from authfuzz.client import ApiRequest, Client, render_curl
-from authfuzz.guard import ProductionGuardError, could_change_state
+from authfuzz.client.guard import ProductionGuardError, could_change_state
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.principals import Principal, Principals, Role
 from authfuzz.redaction import FRAGMENT, Redactor

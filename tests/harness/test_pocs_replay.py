@@ -19,7 +19,7 @@ import requests
 
 from authfuzz import repro
 from authfuzz.findings import Finding
-from authfuzz.guard import could_change_state
+from authfuzz.client.guard import could_change_state
 from authfuzz.poc.export import finding_to_poc
 from authfuzz.redaction import Redactor
 from authfuzz.targets import load_target

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from authfuzz.guard import could_change_state
+from authfuzz.client.guard import could_change_state
 from testbed.runner import Testbed
 from tests.harness.gate import run_gate, write_targets
 
