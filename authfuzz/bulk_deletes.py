@@ -18,9 +18,10 @@ import contextlib
 from typing import Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest
+from authfuzz.client import ApiRequest, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
+from authfuzz.not_checked import NotChecked
 from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict, bulk_delete_scope
 from authfuzz.oracles.bulk_delete_scope import CanaryFile
@@ -62,8 +63,12 @@ def check_bulk_delete(workbench: Workbench, operation: Operation, case: BulkQuer
         target = scene[0]
         query = case.render(target.release, os_pk)
         request = ApiRequest(operation.method, operation.path, headers=auth, query=query)
-        response = client.send(request)
-        deleted = [f for f in scene if reader.detail("release_file", f.pk) is None]
+
+        def gone() -> list[CanaryFile]:
+            return [f for f in scene if reader.detail("release_file", f.pk) is None]
+
+        response = send_write(client, request, lambda: bool(gone()))
+        deleted = gone()
     finally:
         _remove(reader, scene)
 
@@ -86,6 +91,7 @@ def check_bulk_delete(workbench: Workbench, operation: Operation, case: BulkQuer
         deleted=deleted,
         in_scope=target.release if case.may_delete == TARGET else None,
         make_finding=make_finding,
+        fault=response.fault,
     )
     if verdict.outcome is Outcome.FINDING:
         # An unscoped delete takes everything with it, the workbench's canary file included:
@@ -93,7 +99,9 @@ def check_bulk_delete(workbench: Workbench, operation: Operation, case: BulkQuer
         workbench.reset_canaries()
         return verdict
     if case.control and verdict.outcome is Outcome.PASS:
-        problem = bulk_delete_scope.positive_control_failed(response.status, deleted, [target])
+        problem = bulk_delete_scope.positive_control_failed(
+            response.status, deleted, [target], response.fault
+        )
         if problem:
             raise PositiveControlError(f"{operation.operation_id}: {problem}")
     return verdict
@@ -135,7 +143,7 @@ def _canary(reader: Reader, os_pk: int, name: str, url_prefix: str) -> CanaryFil
             },
         )
     except Exception:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, NotChecked):
             reader.delete("release", release_pk)
         raise
     return CanaryFile(pk_from_uri(release_file["resource_uri"]), release_pk)
@@ -144,5 +152,5 @@ def _canary(reader: Reader, os_pk: int, name: str, url_prefix: str) -> CanaryFil
 def _remove(reader: Reader, scene: list[CanaryFile]) -> None:
     """Best effort: deleting a release removes its files with it."""
     for canary in scene:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, NotChecked):
             reader.delete("release", canary.release)

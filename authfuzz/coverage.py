@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from authfuzz.branches import Api, Branch
 
 EXERCISED, FINDING, SKIPPED = "exercised", "finding", "skipped"
-_RANK = {SKIPPED: 0, EXERCISED: 1, FINDING: 2}
-_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s"}
+UNCHECKED = "not-checked"  # a fault, throttle, budget or time stopped it: the run cannot pass
+_RANK = {SKIPPED: 0, UNCHECKED: 1, EXERCISED: 2, FINDING: 3}
+_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s", UNCHECKED: "??"}
 PROPERTY = "authfuzz_cell"
 
 
@@ -56,7 +57,7 @@ class Matrix:
 
         ``missing`` counts cells no test reported: the gap the matrix exists to show.
         """
-        counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, "missing": 0}
+        counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, UNCHECKED: 0, "missing": 0}
         for api in Api:
             for column in self.columns.get(api.value, []):
                 for branch in Branch.for_api(api):
@@ -82,15 +83,19 @@ class Matrix:
                         row.append("--".rjust(6))
                         continue
                     row.append(_MARKS[cell.status].rjust(6))
-                    if cell.status == SKIPPED:
+                    if cell.status in (SKIPPED, UNCHECKED):
                         reasons.setdefault(cell.reason, set()).add(f"{api.value} {branch.slug}")
                 lines.append(branch.slug.ljust(width) + " ".join(row))
             lines.append("")
-        lines.append("ok: exercised, no finding   XX: finding   s: skipped   --: NOT exercised")
+        lines.append(
+            "ok: exercised, no finding   XX: finding   s: skipped   ??: NOT checked   "
+            "--: NOT exercised"
+        )
         lines.append(
             "columns: C create, U update (PUT), P partial update (PATCH), D delete, B bulk delete;"
         )
         lines.append("         probe: identity probe (a GET of an unpublished release)")
         for reason, where in sorted(reasons.items()):
-            lines.append(f"skipped ({reason}): {', '.join(sorted(where))}")
+            why = reason if reason.startswith("not checked") else f"skipped ({reason})"
+            lines.append(f"{why}: {', '.join(sorted(where))}")
         return "\n".join(lines)

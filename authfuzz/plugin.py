@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,20 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from authfuzz.branches import Api, Branch
-from authfuzz.client import ApiRequest, Client, TargetUnreachableError
+from authfuzz.client import Client, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
 from authfuzz.findings import Finding, FindingError
 from authfuzz.layout import SUITES
+from authfuzz.not_checked import NotChecked
 from authfuzz.operations import SpecError, write_operations
 from authfuzz.progress import DEFAULT_INTERVAL, Progress
-from authfuzz.run_summary import OutcomeCounts, RequestTally, RunSummary
+from authfuzz.run_summary import NotCheckedTest, OutcomeCounts, RequestTally, RunSummary
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.workbench import Workbench
 
 FINDING_PROPERTY = "authfuzz_finding"
+NOT_CHECKED_PROPERTY = "authfuzz_not_checked"
+UNREACHABLE_PROPERTY = "authfuzz_unreachable"
 _COMMON = {
     "deadline": None,
     "suppress_health_check": [
@@ -102,6 +106,8 @@ class RunState:
     outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> worst so far
     with_findings: set[str] = field(default_factory=set)  # nodeids that reported a finding
     failed_without_finding: list[str] = field(default_factory=list)
+    not_checked: dict[str, NotCheckedTest] = field(default_factory=dict)  # by nodeid
+    unreachable: str | None = None  # why the run stopped early: the target went away
 
 
 @dataclass
@@ -224,10 +230,7 @@ def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> 
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     client = Client(authfuzz_target, share=workers)
     request.config.stash[_REQUESTS] = RequestCounter(client)
-    try:
-        client.send(ApiRequest("GET", "/api/v1/"))
-    except TargetUnreachableError as error:
-        pytest.exit(f"authfuzz: {error}", returncode=3)
+    client.ensure_reachable()
     yield client
     client.close()
 
@@ -246,6 +249,42 @@ def authfuzz_cells(record_property: Any) -> Iterator[list[Cell]]:
     yield cells
     for cell in {c.to_json(): c for c in cells}.values():
         record_property(PROPERTY, cell.to_json())
+
+
+# -- checks that could not finish -------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    with _unfinished_checks(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    with _unfinished_checks(item):
+        return (yield)
+
+
+@contextmanager
+def _unfinished_checks(item: pytest.Item) -> Iterator[None]:
+    """A check that could not finish is a skip with its reason, recorded so the run fails.
+
+    ``NotChecked`` (a fault, throttle, budget or time) skips the test; an unreachable target
+    (the circuit breaker tripped) skips it too and stops the session, which then ends with
+    exit code 3. Neither is a failure of the test, and neither is a pass.
+    """
+    try:
+        yield
+    except NotChecked as error:
+        record = NotCheckedTest(item.nodeid, error.cause.value, error.reason)
+        item.user_properties.append((NOT_CHECKED_PROPERTY, record.to_json()))
+        pytest.skip(str(error))
+    except TargetUnreachableError as error:
+        message = str(error)
+        item.user_properties.append((UNREACHABLE_PROPERTY, message))
+        item.session.shouldstop = f"authfuzz: {message}"
+        pytest.skip(f"not checked (unreachable): {message}")
 
 
 # -- collecting results ---------------------------------------------------------------------
@@ -346,6 +385,11 @@ class RunCollector:
                 self.state.requests.add(
                     data["worker"], data["sent"], data["budget_limit"], data["budget_left"]
                 )
+            elif name == NOT_CHECKED_PROPERTY:
+                record = NotCheckedTest.from_json(value)
+                self.state.not_checked.setdefault(record.nodeid, record)
+            elif name == UNREACHABLE_PROPERTY:
+                self.state.unreachable = self.state.unreachable or value
         self._count(report)
 
     def _add_finding(self, finding: Finding) -> None:
@@ -419,10 +463,15 @@ class RunCollector:
             self.state.requests.settle(
                 "main", client.sent, client.budget.remaining, client.budget.limit
             )
-        if _is_worker(self.config) or not self._gated:
+        if _is_worker(self.config):
             return
-        self.summary = self._summary()
-        self._write_reports(self.summary)
+        if self._gated:
+            self.summary = self._summary()
+            self._write_reports(self.summary)
+        if self.state.unreachable is not None:
+            session.exitstatus = 3
+        elif self.summary is not None and self.summary.verdict != "pass" and exitstatus == 0:
+            session.exitstatus = 1  # every test passed or skipped, but some were not checked
 
     def _summary(self) -> RunSummary:
         target = configured_target(self.config)  # under xdist the controller loads it here
@@ -441,6 +490,8 @@ class RunCollector:
             cells_skipped=counts[SKIPPED],
             cells_missing=counts["missing"],
             failed_without_finding=self.state.failed_without_finding,
+            not_checked=list(self.state.not_checked.values()),
+            unreachable=self.state.unreachable,
         )
 
     def _write_reports(self, summary: RunSummary) -> None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from authfuzz.client import ApiRequest, Client, TargetUnreachableError
+from authfuzz.client import Client, TargetUnreachableError
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.poc.format import Poc, PocFileError, expand, load_poc
 from authfuzz.poc.replay import PocResult, Result, StepResult, choose_form, run_poc
@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
         return 3
 
 
-def _error(error: Exception) -> None:
+def _error(error: BaseException) -> None:
     """Each problem on its own line (an invalid PoC file: FILE:LINE: problem)."""
     for line in str(error).splitlines():
         print(f"{PROG}: error: {line}", file=sys.stderr)
@@ -240,7 +240,7 @@ def _running(target: Target, defects: str) -> Iterator[Workbench]:
     try:
         client = Client(target)
         try:
-            client.send(ApiRequest("GET", "/api/v1/"))
+            client.ensure_reachable()
             try:
                 workbench = Workbench(target, client)
             except ValueError as error:

@@ -7,6 +7,8 @@ reports render it. Kept apart from pytest so the figures can be tested as plain 
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +26,22 @@ class OutcomeCounts:
     @property
     def done(self) -> int:
         return self.passed + self.failed + self.skipped
+
+
+@dataclass(frozen=True)
+class NotCheckedTest:
+    """A test whose check could not reach its verdict (``not_checked.Cause``), and why."""
+
+    nodeid: str
+    cause: str
+    reason: str
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> NotCheckedTest:
+        return cls(**json.loads(text))
 
 
 @dataclass
@@ -124,11 +142,20 @@ class RunSummary:
     # Tests that failed with no finding: the harness could not check something (an error,
     # an unreachable target mid-run), which fails the gate but is not a vulnerability.
     failed_without_finding: list[str] = field(default_factory=list)
+    # Tests whose check a fault, throttle, budget or the time limit stopped: not a finding,
+    # not a pass, and a run with any is not clean.
+    not_checked: list[NotCheckedTest] = field(default_factory=list)
+    unreachable: str | None = None  # the circuit breaker's reason, if the run stopped early
 
     @property
     def verdict(self) -> str:
-        """``fail`` on any finding or failed test: a gate that could not check has not passed."""
-        return "fail" if self.findings or self.tests.failed else "pass"
+        """``fail`` on any finding, failed test or unchecked check: a gate that could not check
+        has not passed."""
+        clean = not (self.findings or self.tests.failed or self.not_checked or self.unreachable)
+        return "pass" if clean else "fail"
+
+    def not_checked_by_cause(self) -> dict[str, int]:
+        return dict(Counter(record.cause for record in self.not_checked).most_common())
 
     def to_dict(self) -> dict[str, object]:
         """The summary as the reports store it (``findings.json`` ``summary``); no secrets."""
@@ -149,6 +176,12 @@ class RunSummary:
             "budget_left": self.requests.budget_left,
             "seconds": round(self.seconds, 1),
             "failed_without_finding": list(self.failed_without_finding),
+            "not_checked": {
+                "count": len(self.not_checked),
+                "by_cause": self.not_checked_by_cause(),
+                "tests": [dict(record.__dict__) for record in self.not_checked],
+            },
+            "unreachable": self.unreachable,
             "coverage": {
                 "exercised": self.cells_exercised,
                 "skipped": self.cells_skipped,

@@ -45,9 +45,10 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse
+from authfuzz.client import ApiRequest, ApiResponse, send_write
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding, FindingError
+from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict
 from authfuzz.oracles import no_foreign_url as foreign_url_oracle
@@ -468,7 +469,12 @@ def send(
         attempt,
         lambda name: workbench.client.session_cookie(principals.by_name(name)),
     )
-    response = workbench.client.send(request)
+
+    def took_effect() -> bool:
+        seen = readback.observe()
+        return bool(seen) if readback.is_create else seen != readback.before
+
+    response = send_write(workbench.client, request, took_effect)
     return Exchange(workbench, operation, case, attempt, request, response, readback, url_write)
 
 
@@ -497,6 +503,7 @@ def _exchange_for(case: Case[Any]) -> Exchange | None:
 def _raise_on_finding(verdict: Verdict) -> bool | None:
     if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
         raise FindingError(verdict.finding)
+    verdict.raise_not_checked()
     return None
 
 
@@ -516,6 +523,7 @@ def no_unauthenticated_write(ctx: CheckContext, response: Response, case: Case[A
         before=readback.before,
         after=exchange.after(),
         is_create=readback.is_create,
+        fault=exchange.response.fault,
         make_finding=lambda summary, evidence: exchange.finding(
             write_oracle.INVARIANT,
             exchange.attempt.branch_slug,
@@ -568,6 +576,7 @@ def no_foreign_url(ctx: CheckContext, response: Response, case: Case[Any]) -> bo
         before=before if isinstance(before, dict) else None,
         after=stored if isinstance(stored, dict) else None,
         url_prefix=exchange.workbench.target.url_prefix,
+        fault=exchange.response.fault,
         make_finding=lambda summary, evidence: exchange.finding(
             foreign_url_oracle.INVARIANT,
             branch,
@@ -591,11 +600,30 @@ def validate(exchange: Exchange, response: Response | None = None) -> None:
     )
     token = _CURRENT.set(exchange)
     try:
-        exchange.case.validate_response(shown)
+        if exchange.response.fault is not None:
+            judge_unanswered(exchange, shown)
+        else:
+            exchange.case.validate_response(shown)
     except BaseExceptionGroup as group:
         raise lift_findings(group, exchange) from None
     finally:
         _CURRENT.reset(token)
+
+
+def judge_unanswered(exchange: Exchange, shown: Response) -> None:
+    """A case whose answer was lost or transient: only the read-back may speak.
+
+    Schemathesis's conformance checks would read a proxy's 503 (or no answer) as the API's
+    own, so they are not run; the oracles judge what the read-back shows, and when it shows
+    nothing the case is not checked.
+    """
+    no_unauthenticated_write(None, shown, exchange.case)  # type: ignore[arg-type]
+    no_foreign_url(None, shown, exchange.case)  # type: ignore[arg-type]
+    if not exchange.changed:
+        cause = Cause.THROTTLE if exchange.response.status == 429 else Cause.FAULT
+        raise NotChecked(
+            f"the case got no verdict from the server: {exchange.response.fault}", cause
+        )
 
 
 def lift_findings(group: BaseExceptionGroup[Any], exchange: Exchange) -> BaseException:
@@ -681,7 +709,10 @@ def harness_state_machine(
             exchange = self._exchanges.pop(case.id)
             token = _CURRENT.set(exchange)
             try:
-                super().validate_response(response, case, additional_checks, **kwargs)
+                if exchange.response.fault is not None:
+                    judge_unanswered(exchange, response)
+                else:
+                    super().validate_response(response, case, additional_checks, **kwargs)
             except BaseExceptionGroup as group:
                 raise lift_findings(group, exchange) from None
             finally:

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from authfuzz.client import ApiRequest, Client
+from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
+from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.principals import Principal
 
 V2 = "/api/v2/downloads"
@@ -21,6 +22,11 @@ V2 = "/api/v2/downloads"
 
 class ReadBackError(RuntimeError):
     """The trusted principal could not read; without read-back the gate cannot judge."""
+
+
+def _unanswered(what: str, response: ApiResponse) -> NotChecked:
+    cause = Cause.THROTTLE if response.status == 429 else Cause.FAULT
+    return NotChecked(f"{what} got no answer: {response.fault}", cause)
 
 
 def new_nonce() -> str:
@@ -43,6 +49,8 @@ class Reader:
         response = self.client.send(
             ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth())
         )
+        if response.fault is not None:
+            raise _unanswered(f"the read-back of {resource} {pk}", response)
         if response.status == 404:
             return None
         if response.status != 200:
@@ -55,15 +63,28 @@ class Reader:
         response = self.client.send(
             ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
         )
+        if response.fault is not None:
+            raise _unanswered(f"the read-back of {resource} {dict(query)}", response)
         if response.status != 200:
             raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
         data: list[dict[str, Any]] = response.json()
         return data
 
     def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.client.send(
-            ApiRequest("POST", f"{V2}/{resource}/", headers=self._auth(), json_body=body)
-        )
+        """Create an object (``body`` has a unique ``slug``); a lost answer is settled by slug."""
+        slug = str(body["slug"])
+        request = ApiRequest("POST", f"{V2}/{resource}/", headers=self._auth(), json_body=body)
+        found: list[dict[str, Any]] = []
+
+        def took_effect() -> bool:
+            found[:] = self.find(resource, slug=slug)
+            return bool(found)
+
+        response = send_write(self.client, request, took_effect)
+        if response.fault is not None and (found or took_effect()):
+            return found[0]
+        if response.fault is not None:
+            raise _unanswered(f"creating a canary {resource}", response)
         if response.status != 201:
             raise ReadBackError(
                 f"the trusted principal could not create a canary {resource} "
@@ -72,8 +93,13 @@ class Reader:
         data: dict[str, Any] = response.json()
         return data
 
-    def delete(self, resource: str, pk: int) -> None:
-        self.client.send(ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth()))
+    def delete(self, resource: str, pk: int) -> bool:
+        """Delete an object; True once it is gone (a lost answer is settled by reading)."""
+        request = ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth())
+        response = send_write(self.client, request, lambda: self.detail(resource, pk) is None)
+        if response.fault is None:
+            return response.status in (204, 404)
+        return self.detail(resource, pk) is None
 
 
 @dataclass
@@ -127,5 +153,5 @@ def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
 def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
     """Best effort: deleting the release removes its files; the OS goes separately."""
     for resource in ("release_file", "release", "os"):
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, NotChecked):
             reader.delete(resource, canaries.pk(resource))

@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, Client
+from authfuzz.client import ApiRequest, ApiResponse, Client
 from authfuzz.findings import Finding
+from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.principals import Principal
 from authfuzz.url_policy import Violation, violations
 
@@ -39,6 +40,7 @@ def stored_files(
             route, _, query = path.partition("?")
             pairs = tuple(parse_qsl(query, keep_blank_values=True))
             response = client.send(ApiRequest("GET", route, headers=headers, query=pairs))
+            _check_answered(response, seen)
             if response.status != 200:
                 raise RuntimeError(f"v1 release_file list answered {response.status}")
             page = response.json()
@@ -51,11 +53,19 @@ def stored_files(
         response = client.send(
             ApiRequest("GET", "/api/v2/downloads/release_file/", headers=headers)
         )
+        _check_answered(response, 0)
         if response.status != 200:
             raise RuntimeError(f"v2 release_file list answered {response.status}")
         files = response.json()
         progress(len(files))
         yield from files
+
+
+def _check_answered(response: ApiResponse, seen: int) -> None:
+    """A page that got no answer after every retry leaves the sweep (and its verdict) unfinished."""
+    if response.fault is not None:
+        cause = Cause.THROTTLE if response.status == 429 else Cause.FAULT
+        raise NotChecked(f"the sweep stopped after {seen} release files: {response.fault}", cause)
 
 
 def sweep(

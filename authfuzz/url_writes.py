@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest
+from authfuzz.client import ApiRequest, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.oracles import Verdict, no_foreign_url
@@ -113,7 +113,7 @@ def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Ve
         def read_back() -> dict[str, Any] | None:
             return reader.detail("release_file", pk)
 
-    response = client.send(request)
+    response = send_write(client, request, lambda: read_back() != before)
     after = read_back()
 
     def make_finding(summary: str, evidence: str) -> Finding:
@@ -137,6 +137,7 @@ def check_url_write(workbench: Workbench, path: WritePath, case: UrlWrite) -> Ve
         after=after,
         url_prefix=workbench.target.url_prefix,
         make_finding=make_finding,
+        fault=response.fault,
     )
     if path in (WritePath.V2_PUT, WritePath.V2_PATCH) and after != before:
         workbench.reset_canaries()  # the next case starts from a known, legal canary

@@ -13,11 +13,11 @@ from typing import Any
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, Client
+from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.operations import Operation
-from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write
+from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write, unanswered
 from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
 from authfuzz.targets import Target
 from authfuzz.writes import plan_write, with_attempt
@@ -82,13 +82,20 @@ class Workbench:
         if not is_create and before is None:
             before = plan.observe()
         request = with_attempt(plan.request, attempt, self._session_cookie)
-        response = self.client.send(request)
+
+        def took_effect() -> bool:
+            seen = plan.observe()
+            return bool(seen) if is_create else seen != before
+
+        response = send_write(self.client, request, took_effect)
         after = plan.observe()
         changed = bool(after) if is_create else before != after
 
         if attempt.allowed_to_write:
+            if response.fault is not None and not changed:
+                unanswered(response.fault, response.status).raise_not_checked()
             problem = no_unauthenticated_write.positive_control_failed(
-                response.status, before, after, is_create
+                response.status, before, after, is_create, response.fault
             )
             self._after_change(changed, None if is_create else key, after)
             if problem:
@@ -100,6 +107,7 @@ class Workbench:
             before=before,
             after=after,
             is_create=is_create,
+            fault=response.fault,
             make_finding=lambda summary, evidence: self._finding(
                 no_unauthenticated_write.INVARIANT,
                 "read-back",
@@ -154,6 +162,7 @@ class Workbench:
             status=response.status,
             body_text=response.text,
             draft_slug=draft["slug"],
+            fault=response.fault,
             make_finding=lambda summary, evidence: self._finding(
                 no_unauthenticated_write.INVARIANT,
                 "identity-probe",

@@ -18,23 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authfuzz.branches import Api, Branch
-from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell
-from authfuzz.findings import FindingError
+from authfuzz.coverage import EXERCISED, SKIPPED, Cell
 from authfuzz.operations import Operation
-from authfuzz.oracles import Outcome, Verdict
-from authfuzz.workbench import NotApplicableError, Workbench
+from authfuzz.outcomes import exercising, settle
+from authfuzz.workbench import Workbench
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
-
-
-def _settle(verdict: Verdict, cells: list[Cell], cell: Cell) -> None:
-    """Record the cell, then fail on a finding or skip on an inconclusive answer."""
-    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
-        cells.append(Cell(cell.api, cell.branch, cell.column, FINDING))
-        raise FindingError(verdict.finding)
-    if verdict.outcome is Outcome.INCONCLUSIVE:
-        cells.append(Cell(cell.api, cell.branch, cell.column, SKIPPED, verdict.reason))
-        pytest.skip(verdict.reason)
-    cells.append(cell)
 
 
 def _skip(cells: list[Cell], api: Api, branch: Branch, column: str, reason: str) -> None:
@@ -61,13 +49,9 @@ def test_branch_example_never_writes(
     if reason:
         _skip(authfuzz_cells, operation.api, branch, operation.column, reason)
     attempt = example_attempt(principals, operation.api, branch)
-    try:
-        verdict = authfuzz_workbench.check_write(operation, attempt)
-    except NotApplicableError as error:
-        _skip(authfuzz_cells, operation.api, branch, operation.column, str(error))
-    _settle(
-        verdict, authfuzz_cells, Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
-    )
+    cell = Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
+    with exercising(authfuzz_cells, cell):
+        settle(authfuzz_workbench.check_write(operation, attempt))
 
 
 @given(data=st.data())
@@ -82,12 +66,9 @@ def test_fuzzed_attempts_never_write(
     principals = authfuzz_workbench.target.principals
     attempt = data.draw(negative_attempts(principals, write_operation.api), label="attempt")
     assert attempt.branch is not None
-    verdict = authfuzz_workbench.check_write(write_operation, attempt)
-    _settle(
-        verdict,
-        authfuzz_cells,
-        Cell(write_operation.api.value, attempt.branch.slug, write_operation.column, EXERCISED),
-    )
+    cell = Cell(write_operation.api.value, attempt.branch.slug, write_operation.column, EXERCISED)
+    with exercising(authfuzz_cells, cell):
+        settle(authfuzz_workbench.check_write(write_operation, attempt))
 
 
 def test_identity_probe(
@@ -99,8 +80,5 @@ def test_identity_probe(
     if reason:
         _skip(authfuzz_cells, api, branch, "probe", reason)
     attempt = example_attempt(principals, api, branch)
-    try:
-        verdict = authfuzz_workbench.check_identity(api, attempt)
-    except NotApplicableError as error:
-        _skip(authfuzz_cells, api, branch, "probe", str(error))
-    _settle(verdict, authfuzz_cells, Cell(api.value, branch.slug, "probe", EXERCISED))
+    with exercising(authfuzz_cells, Cell(api.value, branch.slug, "probe", EXERCISED)):
+        settle(authfuzz_workbench.check_identity(api, attempt))

@@ -27,9 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authfuzz.bulk_deletes import BulkQuery, check_bulk_delete
-from authfuzz.findings import FindingError
 from authfuzz.operations import Operation, write_operations
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.outcomes import settle
 from authfuzz.plugin import configured_target
 from authfuzz.workbench import NotApplicableError, Workbench
 from strategies.bulk_filters import LABELS, bulk_filters, example_filter
@@ -49,19 +48,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-def _settle(verdict: Verdict) -> None:
-    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
-        raise FindingError(verdict.finding)
-    if verdict.outcome is Outcome.INCONCLUSIVE:
-        pytest.skip(verdict.reason)
-
-
 def _check(workbench: Workbench, operation: Operation, case: BulkQuery) -> None:
     try:
         verdict = check_bulk_delete(workbench, operation, case)
     except NotApplicableError as error:
         pytest.skip(str(error))
-    _settle(verdict)
+    settle(verdict)
 
 
 @pytest.mark.parametrize("label", LABELS)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from authfuzz.findings import FindingError
+from authfuzz.not_checked import NotChecked
 from authfuzz.poc.format import PocFileError, load_poc
 from authfuzz.poc.replay import Form, Result, run_poc
 from authfuzz.targets import Target
@@ -63,5 +64,7 @@ def test_poc_is_fixed(
     result = run_poc(poc, authfuzz_workbench, form.value)
     if result.result is Result.VULNERABLE:
         raise FindingError(*result.findings())
+    if result.cause is not None:
+        raise NotChecked(f"PoC {poc.id}: {result.reason}", result.cause)
     if result.result is not Result.FIXED:
         pytest.skip(f"{result.result.value}: {result.reason}")

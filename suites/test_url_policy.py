@@ -12,21 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authfuzz.findings import FindingError
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.outcomes import settle
 from authfuzz.url_policy import URL_FIELDS
 from authfuzz.url_writes import WritePath, check_url_write
 from authfuzz.workbench import Workbench
 from strategies.urls import CATEGORIES, example_case, url_cases
 
 PATHS = list(WritePath)
-
-
-def _settle(verdict: Verdict) -> None:
-    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
-        raise FindingError(verdict.finding)
-    if verdict.outcome is Outcome.INCONCLUSIVE:
-        pytest.skip(verdict.reason)
 
 
 @pytest.fixture
@@ -46,7 +38,7 @@ def test_url_category_example(
 ) -> None:
     nonce = f"{path.slug}-{field}-{category}"
     case = example_case(url_workbench.target.url_prefix, category, field=field, nonce=nonce)
-    _settle(check_url_write(url_workbench, path, case))
+    settle(check_url_write(url_workbench, path, case))
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.slug for p in PATHS])
@@ -55,4 +47,4 @@ def test_fuzzed_urls_never_stored(
     url_workbench: Workbench, path: WritePath, data: st.DataObject
 ) -> None:
     case = data.draw(url_cases(url_workbench.target.url_prefix), label="url case")
-    _settle(check_url_write(url_workbench, path, case))
+    settle(check_url_write(url_workbench, path, case))

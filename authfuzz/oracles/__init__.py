@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from authfuzz.findings import Finding
+from authfuzz.not_checked import Cause, NotChecked
 
 
 class Outcome(Enum):
@@ -19,6 +20,9 @@ class Verdict:
     outcome: Outcome
     finding: Finding | None = None
     reason: str = ""
+    # For INCONCLUSIVE: set when a fault, throttle, budget or time stopped the check (the run
+    # must not pass); None when the check does not apply here (a skip by design).
+    cause: Cause | None = None
 
     @classmethod
     def passed(cls) -> Verdict:
@@ -27,3 +31,17 @@ class Verdict:
     @classmethod
     def inconclusive(cls, reason: str) -> Verdict:
         return cls(Outcome.INCONCLUSIVE, reason=reason)
+
+    @classmethod
+    def not_checked(cls, reason: str, cause: Cause) -> Verdict:
+        return cls(Outcome.INCONCLUSIVE, reason=reason, cause=cause)
+
+    def raise_not_checked(self) -> None:
+        """For callers that end a check here: ``NotChecked`` if this verdict is one."""
+        if self.outcome is Outcome.INCONCLUSIVE and self.cause is not None:
+            raise NotChecked(self.reason, self.cause)
+
+
+def unanswered(fault: str, status: int) -> Verdict:
+    """The verdict of a check whose request got no real answer and changed nothing visible."""
+    return Verdict.not_checked(fault, Cause.THROTTLE if status == 429 else Cause.FAULT)

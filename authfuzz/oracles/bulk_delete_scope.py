@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from authfuzz.findings import Finding
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.oracles import Outcome, Verdict, unanswered
 
 INVARIANT = "bulk-delete-stays-in-scope"
 
@@ -32,9 +32,12 @@ def judge(
     deleted: Sequence[CanaryFile],
     in_scope: int | None,
     make_finding: Callable[[str, str], Finding],
+    fault: str | None = None,
 ) -> Verdict:
     """``deleted``: the canary files gone after the request; ``in_scope``: the release whose
-    files the query may delete, or None when it names no usable release."""
+    files the query may delete, or None when it names no usable release. With a ``fault``
+    (the answer lost or transient) and nothing deleted, the server may never have seen the
+    request: not checked."""
     outside = [f for f in deleted if in_scope is None or f.release != in_scope]
     if outside:
         scope = (
@@ -53,8 +56,8 @@ def judge(
                 f"{evidence} ({scope})",
             ),
         )
-    if status == 429:
-        return Verdict.inconclusive("throttled (429) and Retry-After too long or retries spent")
+    if fault is not None and not deleted:
+        return unanswered(fault, status)
     if status >= 500:
         return Verdict(
             Outcome.PASS,
@@ -65,11 +68,15 @@ def judge(
 
 
 def positive_control_failed(
-    status: int, deleted: Sequence[CanaryFile], target_files: Sequence[CanaryFile]
+    status: int,
+    deleted: Sequence[CanaryFile],
+    target_files: Sequence[CanaryFile],
+    fault: str | None = None,
 ) -> str | None:
-    """Why the legal bulk delete did not visibly work, or None if it did."""
+    """Why the legal bulk delete did not visibly work, or None if it did (also when its answer
+    was lost: the read-back shows it worked)."""
     missing = [f for f in target_files if f not in deleted]
-    if 200 <= status < 300 and not missing:
+    if (200 <= status < 300 or fault is not None) and not missing:
         return None
     return (
         f"the legal bulk delete of the target release got status {status} and read-back shows "

@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from authfuzz.findings import Finding
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.oracles import Outcome, Verdict, unanswered
 
 
 def judge(
-    *, status: int, body_text: str, draft_slug: str, make_finding: Callable[[str, str], Finding]
+    *,
+    status: int,
+    body_text: str,
+    draft_slug: str,
+    make_finding: Callable[[str, str], Finding],
+    fault: str | None = None,
 ) -> Verdict:
     if 200 <= status < 300 and draft_slug in body_text:
         return Verdict(
@@ -24,6 +29,6 @@ def judge(
                 f"GET of the unpublished release {draft_slug!r} answered {status} with its data",
             ),
         )
-    if status == 429:
-        return Verdict.inconclusive("throttled (429)")
+    if fault is not None:
+        return unanswered(fault, status)
     return Verdict.passed()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from authfuzz.findings import Finding
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.oracles import Outcome, Verdict, unanswered
 from authfuzz.url_policy import URL_FIELDS, violations
 
 INVARIANT = "no-foreign-url"
@@ -28,18 +28,20 @@ def judge(
     after: dict[str, Any] | None,
     url_prefix: str,
     make_finding: Callable[[str, str], Finding],
+    fault: str | None = None,
 ) -> Verdict:
     stored = _url_fields(after)
     changed = after is not None and stored != _url_fields(before)
     found = violations(stored, url_prefix) if changed else []
     if found:
         described = "; ".join(v.describe(url_prefix) for v in found)
+        how = f"status {status}" if fault is None else f"its answer was lost: {fault}"
         return Verdict(
             Outcome.FINDING,
-            make_finding(
-                f"stored a URL the policy rejects (status {status})", f"read-back: {described}"
-            ),
+            make_finding(f"stored a URL the policy rejects ({how})", f"read-back: {described}"),
         )
+    if fault is not None and not changed:
+        return unanswered(fault, status)
     if policy_accepts:
         return Verdict.passed()
     if 200 <= status < 300 and changed:

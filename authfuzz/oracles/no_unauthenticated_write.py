@@ -2,7 +2,10 @@
 
 A 400 is never evidence either way (v1 validates before it authorizes); only
 a 2xx or a change seen on read-back is. Both mismatches are reported: a 2xx
-that changed nothing still means the server accepted the credential.
+that changed nothing still means the server accepted the credential. A request
+whose answer was lost or transient (``fault``) is judged by the read-back alone:
+a change is a finding that says the answer was lost; no change is not checked,
+never a pass.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from authfuzz.findings import Finding
-from authfuzz.oracles import Outcome, Verdict
+from authfuzz.oracles import Outcome, Verdict, unanswered
 
 INVARIANT = "no-unauthenticated-write"
 
@@ -23,16 +26,20 @@ def judge(
     after: Any,
     is_create: bool,
     make_finding: Callable[[str, str], Finding],
+    fault: str | None = None,
 ) -> Verdict:
     changed = bool(after) if is_create else before != after
     evidence = _evidence(before, after, is_create)
     if changed:
+        how = f"status {status}" if fault is None else f"its answer was lost: {fault}"
         return Verdict(
             Outcome.FINDING,
             make_finding(
-                f"the write took effect (status {status}) without valid staff credentials", evidence
+                f"the write took effect ({how}) without valid staff credentials", evidence
             ),
         )
+    if fault is not None:
+        return unanswered(fault, status)
     if 200 <= status < 300:
         return Verdict(
             Outcome.FINDING,
@@ -41,15 +48,16 @@ def judge(
                 evidence,
             ),
         )
-    if status == 429:
-        return Verdict.inconclusive("throttled (429) and Retry-After too long or retries spent")
     return Verdict.passed()
 
 
-def positive_control_failed(status: int, before: Any, after: Any, is_create: bool) -> str | None:
-    """Why the valid staff write did not visibly work, or None if it did."""
+def positive_control_failed(
+    status: int, before: Any, after: Any, is_create: bool, fault: str | None = None
+) -> str | None:
+    """Why the valid staff write did not visibly work, or None if it did (a write whose answer
+    was lost worked if the read-back shows it; the caller rules out a fault with no change)."""
     changed = bool(after) if is_create else before != after
-    if 200 <= status < 300 and changed:
+    if changed and (200 <= status < 300 or fault is not None):
         return None
     return (
         f"the valid staff credential got status {status} and read-back shows "

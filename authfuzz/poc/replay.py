@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, BudgetExhaustedError
+from authfuzz.client import ApiRequest, ApiResponse, send_write
+from authfuzz.client.guard import ProductionGuardError
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding
-from authfuzz.client.guard import ProductionGuardError
+from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url
 from authfuzz.oracles import no_unauthenticated_write as unauthenticated
 from authfuzz.poc import placeholders
@@ -55,6 +56,7 @@ class StepResult:
     readback: str = ""  # every read-back object, before and after, in words
     response: str = ""  # the start of a non-2xx response body, redacted: why it was refused
     finding: Finding | None = None
+    cause: Cause | None = None  # INCONCLUSIVE because a fault, throttle, budget or time stopped it
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,13 @@ class PocResult:
 
     def findings(self) -> list[Finding]:
         return [s.finding for s in self.steps if s.finding is not None]
+
+    @property
+    def cause(self) -> Cause | None:
+        """Why the PoC is INCONCLUSIVE, when a fault, throttle, budget or time made it so."""
+        if self.result is not Result.INCONCLUSIVE:
+            return None
+        return next((s.cause for s in self.steps if s.cause is not None), None)
 
 
 def choose_form(
@@ -135,10 +144,12 @@ class _StepRun:
             return StepResult(self.step, Result.INCONCLUSIVE, str(error))
         except ProductionGuardError as error:
             return StepResult(self.step, Result.REFUSED, str(error))
-        except (ReadBackError, BudgetExhaustedError) as error:
+        except (ReadBackError, NotChecked) as error:
             if self.uses_canaries and self.step.could_change_state() is not None:
-                with contextlib.suppress(Exception):  # the write may have touched them
+                with contextlib.suppress(Exception, NotChecked):  # the write may have touched them
                     self.workbench.reset_canaries()
+            if isinstance(error, NotChecked):
+                return StepResult(self.step, Result.INCONCLUSIVE, error.reason, cause=error.cause)
             return StepResult(self.step, Result.INCONCLUSIVE, str(error))
 
     # -- filling ------------------------------------------------------------------------------
@@ -232,7 +243,11 @@ class _StepRun:
                     Result.INCONCLUSIVE,
                     f"a {readback.resource} with slug {value!r} exists before the step",
                 )
-        response = client.send(request)
+
+        def took_effect() -> bool:
+            return [self._observe(r, v) for r, v in readbacks] != before
+
+        response = send_write(client, request, took_effect)
         after = [self._observe(readback, value) for readback, value in readbacks]
         shown = client.redact(describe_request(request))
 
@@ -279,6 +294,7 @@ class _StepRun:
             readback=seen,
             finding=verdict.finding if result is Result.VULNERABLE else None,
             response="" if response.ok else client.redact(response.text.strip()[:200]),
+            cause=verdict.cause if result is Result.INCONCLUSIVE else None,
         )
 
     def _session_principal(self, values: Values) -> str | None:
@@ -330,6 +346,7 @@ class _StepRun:
                 body_text=response.text,
                 draft_slug=slug,
                 make_finding=make_finding(unauthenticated.INVARIANT, "identity-probe"),
+                fault=response.fault,
             )
             pk = pk_from_uri(str(draft.get("resource_uri", "0/")))
             if (
@@ -357,6 +374,7 @@ class _StepRun:
                         after=seen_after,
                         is_create=readback.selector == "slug",
                         make_finding=make_finding(unauthenticated.INVARIANT, "read-back"),
+                        fault=response.fault,
                     )
                 )
             else:
@@ -398,6 +416,7 @@ class _StepRun:
             after=after_obj,
             url_prefix=self.workbench.target.url_prefix,
             make_finding=make_finding(no_foreign_url.INVARIANT, "read-back"),
+            fault=response.fault,
         )
 
     # -- hygiene ------------------------------------------------------------------------------
@@ -418,7 +437,7 @@ class _StepRun:
         for (readback, _), found in zip(readbacks, after, strict=True):
             if readback.selector == "slug" and found:
                 for obj in found:
-                    with contextlib.suppress(Exception):
+                    with contextlib.suppress(Exception, NotChecked):
                         workbench.reader.delete(readback.resource, pk_from_uri(obj["resource_uri"]))
         changed = any(
             b != a

@@ -20,7 +20,11 @@ def title(summary: RunSummary) -> str:
         return "authfuzz: PASS, no findings"
     if summary.findings:
         return f"authfuzz: GATE FAILED, {len(summary.findings)} finding(s)"
-    return f"authfuzz: GATE FAILED, {summary.tests.failed} test(s) failed without a finding"
+    if summary.unreachable:
+        return "authfuzz: GATE FAILED, the target became unreachable"
+    if summary.tests.failed:
+        return f"authfuzz: GATE FAILED, {summary.tests.failed} test(s) failed without a finding"
+    return f"authfuzz: NOT CLEAN, {len(summary.not_checked)} check(s) not checked"
 
 
 def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[str]:
@@ -37,6 +41,18 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
             f"{summary.cells_skipped} skipped with a reason, "
             f"{summary.cells_missing} NOT exercised"
         )
+    if summary.unreachable:
+        lines.append(f"stopped   {summary.unreachable}")
+    if summary.not_checked:
+        causes = ", ".join(f"{cause} {n}" for cause, n in summary.not_checked_by_cause().items())
+        lines += ["", f"not checked: {len(summary.not_checked)} ({causes}); not a pass:"]
+        for record in summary.not_checked[:MAX_ERRORS]:
+            lines.append(f"  {record.nodeid}")
+            lines.append(f"    {record.cause}: {record.reason}")
+        if len(summary.not_checked) > MAX_ERRORS:
+            lines.append(
+                f"  ... and {len(summary.not_checked) - MAX_ERRORS} more: see findings.json"
+            )
     errors = summary.failed_without_finding
     if errors:
         lines += ["", f"failed without a finding ({len(errors)}; tracebacks above):"]

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from authfuzz import repro
-from authfuzz.findings import Finding
 from authfuzz.client.guard import could_change_state
+from authfuzz.findings import Finding
 from authfuzz.poc.export import finding_to_poc
 from authfuzz.redaction import Redactor
 from authfuzz.targets import load_target
@@ -256,8 +256,8 @@ def test_unreachable_target_is_exit_3(capsys: pytest.CaptureFixture[str]) -> Non
     )
     assert run.code == 3
     assert run.output.strip() == (
-        "authfuzz repro: error: target 'command-line' at http://127.0.0.1:9 is unreachable "
-        "(ConnectionError); is it running?"
+        "authfuzz repro: error: target 'command-line' at http://127.0.0.1:9 is unreachable: "
+        "no answer (connection refused); is it running?"
     )
 
 
@@ -370,5 +370,6 @@ def test_inconclusive_when_the_target_answers_429(
     output = capsys.readouterr().out
     assert code == 1, output
     assert parse(output)[0] == {"anonymous-v2-probe": "INCONCLUSIVE"}
-    assert "step 1/1: INCONCLUSIVE (throttled (429))" in output
+    # The throttle asks for hours: not waited for, and said so.
+    assert "step 1/1: INCONCLUSIVE (throttled (429), Retry-After " in output
     assert "status:     429" in output

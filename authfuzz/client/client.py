@@ -1,0 +1,206 @@
+"""The one HTTP client of the harness: everything that talks to a target goes through ``send``.
+
+``send`` applies, in order: the production guard (nothing that could change state reaches a
+production target), the request budget and rate limit (every transmission, retries included),
+the fault rules of ``faults`` (a repeatable request is retried by urllib3's ``Retry``; one that
+could change state is sent once) and the circuit breaker. It never raises for a transient
+fault: the response says ``fault`` and the caller's read-back decides. It raises
+``TargetUnreachableError`` only when the breaker trips, and ``NotChecked`` when the budget is
+spent. Everything it renders (curl lines, errors) is redacted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from urllib3.util.retry import RequestHistory
+
+from authfuzz.client.budget import RateLimiter, RequestBudget
+from authfuzz.client.faults import (
+    NO_ANSWER_STATUSES,
+    TRANSIENT_STATUSES,
+    CircuitBreaker,
+    FaultPolicy,
+    TargetUnreachableError,
+    retry_for,
+)
+from authfuzz.client.guard import check_request, could_change_state
+from authfuzz.client.messages import ApiRequest, ApiResponse
+from authfuzz.client.rendering import render_curl
+from authfuzz.client.transport import NO_ANSWER_ERRORS, Transport, describe_error
+from authfuzz.principals import Principal
+from authfuzz.redaction import Redactor
+from authfuzz.targets import Target
+
+
+class Client:
+    def __init__(
+        self, target: Target, *, share: int = 1, policy: FaultPolicy | None = None
+    ) -> None:
+        if target.base_url is None:
+            raise ValueError(f"target {target.name!r} has no base URL yet")
+        self.target = target
+        self.base_url = target.base_url
+        self.policy = policy or FaultPolicy()
+        self.redactor = Redactor.for_principals(target.principals)
+        limit = target.max_requests // share if target.max_requests else None
+        self.budget = RequestBudget(limit)
+        self.rate = RateLimiter(target.max_rps / share if target.max_rps else None)
+        self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_silence)
+        self.transport = Transport(self.base_url, self.policy)
+        self.sent = 0
+        self.started = time.monotonic()
+        self._sessions: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Client({self.target.name!r} at {self.base_url}, {self.sent} requests sent)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, request: ApiRequest) -> ApiResponse:
+        check_request(
+            self.target.name,
+            self.target.is_production,
+            request.method,
+            request.header_names(),
+            request.has_body,
+        )
+        repeatable = (
+            could_change_state(request.method, request.header_names(), request.has_body) is None
+        )
+        self._unreachable_check()
+        tries = [1]
+
+        def resend(failed: RequestHistory | None) -> None:
+            if failed is not None:
+                if failed.error is not None:
+                    self._no_answer(describe_error(failed.error))
+                elif failed.status in NO_ANSWER_STATUSES:
+                    self._no_answer(f"status {failed.status}")
+                else:
+                    self.breaker.answered(time.monotonic())
+            self._transmission()
+            tries[0] += 1
+
+        self._transmission()
+        started = time.monotonic()
+        try:
+            raw = self.transport.exchange(request, retry_for(self.policy, repeatable, resend))
+        except NO_ANSWER_ERRORS as error:
+            what = describe_error(error)
+            self._no_answer(what)
+            return ApiResponse(
+                0, {}, "", time.monotonic() - started, fault=f"no answer ({what})", tries=tries[0]
+            )
+        if raw.status in NO_ANSWER_STATUSES:
+            self._no_answer(f"status {raw.status}")
+        else:
+            self.breaker.answered(time.monotonic())
+        response = ApiResponse(
+            raw.status, raw.headers, raw.text, time.monotonic() - started, tries=tries[0]
+        )
+        if raw.status in TRANSIENT_STATUSES:
+            return ApiResponse(
+                response.status,
+                response.headers,
+                response.text,
+                response.elapsed,
+                fault=_transient(response),
+                tries=response.tries,
+            )
+        return response
+
+    def ensure_reachable(self) -> None:
+        """One read of the API root before anything else: a target that is not up at all ends
+        the run at once (``TargetUnreachableError``), with every retry already spent on it."""
+        answer = self.send(ApiRequest("GET", "/api/v1/"))
+        if answer.status == 0:
+            raise TargetUnreachableError(
+                f"target {self.target.name!r} at {self.base_url} is unreachable: "
+                f"{answer.fault}; is it running?"
+            )
+
+    def _transmission(self) -> None:
+        self.budget.spend()
+        self.rate.wait()
+        self.sent += 1
+
+    def _no_answer(self, what: str) -> None:
+        if self.breaker.failed(what, time.monotonic()) is not None:
+            self._unreachable_check()
+
+    def _unreachable_check(self) -> None:
+        if self.breaker.tripped is not None:
+            raise TargetUnreachableError(
+                f"target {self.target.name!r} at {self.base_url} is unreachable: "
+                f"{self.breaker.tripped}"
+            )
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def session_cookie(self, principal: Principal) -> str:
+        """Log in through the Django admin and return the session id (cached per principal)."""
+        from authfuzz.client.resend import send_write
+
+        if principal.name in self._sessions:
+            return self._sessions[principal.name]
+        if not principal.password:
+            raise ValueError(f"principal {principal.name!r} has no password")
+        login = self.send(ApiRequest("GET", "/admin/login/"))
+        csrf = _cookie(login, "csrftoken")
+        request = ApiRequest(
+            "POST",
+            "/admin/login/",
+            headers=(("Referer", self.base_url + "/admin/login/"),),
+            form=(
+                ("csrfmiddlewaretoken", csrf),
+                ("username", principal.username),
+                ("password", principal.password),
+                ("next", "/admin/"),
+            ),
+            cookies=(("csrftoken", csrf),),
+        )
+        # A login whose answer was lost can simply be repeated: it creates a session, no data.
+        response = send_write(self, request, took_effect=lambda: False)
+        session_id = _cookie(response, "sessionid")
+        if not session_id:
+            raise RuntimeError(
+                f"login of {principal.name!r} through /admin/login/ gave no session cookie "
+                f"(status {response.status}{', ' + response.fault if response.fault else ''})"
+            )
+        self._sessions[principal.name] = session_id
+        return session_id
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def curl(self, request: ApiRequest) -> str:
+        return render_curl(self.base_url, request, self.redactor)
+
+    def redact(self, text: str) -> str:
+        return self.redactor.redact(text)
+
+
+def _transient(response: ApiResponse) -> str:
+    what = {429: "throttled (429)"}.get(response.status, f"status {response.status}")
+    wait = response.retry_after
+    if wait is not None:
+        what += f", Retry-After {wait:.0f} s"
+    if response.tries > 1:
+        what += f", after {response.tries} tries"
+    return what
+
+
+def _cookie(response: ApiResponse, name: str) -> str:
+    raw = response.headers.get("set-cookie", "")
+    for chunk in raw.replace(",", ";").split(";"):
+        key, _, value = chunk.strip().partition("=")
+        if key == name:
+            return value
+    return ""
