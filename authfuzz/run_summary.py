@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from authfuzz.findings import Finding
@@ -188,3 +188,9 @@ class RunSummary:
                 "not_exercised": self.cells_missing,
             },
         }
+
+
+def verdict_of(findings: Sequence[Finding], summary: dict[str, object]) -> str:
+    """PASS only for a clean run: no finding, no failed test, nothing left unchecked."""
+    clean = summary.get("verdict", "fail" if findings else "pass") == "pass"
+    return "PASS" if clean and not findings else "FAIL"

@@ -32,6 +32,7 @@ class TestbedStartError(RuntimeError):
 
 @dataclass(frozen=True)
 class TestbedInfo:
+    __test__ = False  # not a pytest test class, despite the name
     base_url: str
     pid: int
     defects: frozenset[str]

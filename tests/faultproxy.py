@@ -64,6 +64,9 @@ class FaultMix:
     unavailable_statuses: tuple[int, ...] = (503,)
     retry_after: int = 1
     delay_seconds: float = 0.5
+    # Only requests with one of these methods are faulted (None: every request). Every request
+    # still costs its draw, so the sequence of faults does not depend on the filter.
+    methods: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         rates = self.rates()
@@ -502,9 +505,12 @@ class FaultProxy:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _draw(self) -> tuple[FaultKind, int] | None:
+    def _draw(self, method: bytes) -> tuple[FaultKind, int] | None:
         with self._lock:
             fault = self.faults.pick(self._rng.random())
+            methods = self.faults.methods
+            if methods is not None and method.decode("latin-1").upper() not in methods:
+                fault = None
             stats = replace(self._stats, requests=self._stats.requests + 1)
             if fault is not None:
                 kind = fault[0]
@@ -519,7 +525,7 @@ class FaultProxy:
 
     def _handle(self, client: socket.socket, request: _Request) -> bool:
         """Answer one request, or fail it; whether the client connection stays open."""
-        fault = self._draw()
+        fault = self._draw(request.method)
         kind = fault[0] if fault else None
         if kind == "reset_before":
             self._release(client, reset=True)

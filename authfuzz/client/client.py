@@ -96,9 +96,8 @@ class Client:
         except NO_ANSWER_ERRORS as error:
             what = describe_error(error)
             self._no_answer(what)
-            return ApiResponse(
-                0, {}, "", time.monotonic() - started, fault=f"no answer ({what})", tries=tries[0]
-            )
+            fault = f"no answer ({what})" + (f", after {tries[0]} tries" if tries[0] > 1 else "")
+            return ApiResponse(0, {}, "", time.monotonic() - started, fault=fault, tries=tries[0])
         if raw.status in NO_ANSWER_STATUSES:
             self._no_answer(f"status {raw.status}")
         else:

@@ -15,15 +15,17 @@ from html import escape
 from pathlib import Path
 
 from authfuzz.branches import Api, Branch
-from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell, Matrix
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Cell, Matrix
 from authfuzz.findings import Finding
+from authfuzz.run_summary import verdict_of
 
 MISSING = "missing"  # a cell the run never reached: not a Cell status, only a grid state
-_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s", MISSING: "--"}
+_MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s", UNCHECKED: "??", MISSING: "--"}
 _STATE_TEXT = {
     EXERCISED: "exercised, no finding",
     FINDING: "finding",
     SKIPPED: "skipped",
+    UNCHECKED: "NOT checked (fault, throttle, budget or time)",
     MISSING: "NOT exercised",
 }
 _COLUMN_KINDS = {
@@ -89,7 +91,7 @@ def skipped_reasons(grids: list[Grid]) -> dict[str, list[str]]:
     for grid in grids:
         for row in grid.rows:
             for column, cell in zip(grid.columns, row.cells, strict=True):
-                if cell is not None and cell.status == SKIPPED:
+                if cell is not None and cell.status in (SKIPPED, UNCHECKED):
                     where = f"{grid.api} {row.branch} {column}"
                     reasons.setdefault(cell.reason or "no reason given", set()).add(where)
     return {reason: sorted(where) for reason, where in sorted(reasons.items())}
@@ -144,6 +146,7 @@ td.cell { width: 58px; height: 24px; text-align: center; border-radius: 3px; fon
 td.exercised { background: #2e9e4f; color: #fff; }
 td.finding { background: #d32f2f; color: #fff; }
 td.skipped { background: #9aa3ad; color: #fff; cursor: help; }
+td.not-checked { background: #e65100; color: #fff; cursor: help; }
 td.missing { color: #6b4a00; background: repeating-linear-gradient(45deg, #ffc94d 0 5px,
   #ffe6a6 5px 10px); outline: 1px solid #e0a800; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 0 0 10px;
@@ -161,7 +164,7 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-acti
 
 
 def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> str:
-    verdict = "FAIL" if findings else "PASS"
+    verdict = verdict_of(findings, summary)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -184,6 +187,7 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
         "</header>",
         "<main>",
         _findings(findings),
+        _not_checked(summary),
         _coverage(matrix),
         "</main>",
         "</body>",
@@ -205,6 +209,7 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         "requests": summary.get("requests"),
         "budget left": summary.get("budget_left"),
         "seconds": summary.get("seconds"),
+        "not checked": _not_checked_count(summary),
     }
     cells = "".join(
         f'<div><dt>{name}</dt><dd id="summary-{name.replace(" ", "-")}">{escape(str(value))}</dd></div>'
@@ -212,6 +217,30 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         if value is not None
     )
     return f'<dl class="summary">{cells}</dl>'
+
+
+def _not_checked_count(summary: dict[str, object]) -> int | None:
+    data = summary.get("not_checked")
+    return int(data.get("count", 0)) if isinstance(data, dict) and data.get("count") else None
+
+
+def _not_checked(summary: dict[str, object]) -> str:
+    """Checks a fault, throttle, budget or the time limit stopped: why the run is not clean."""
+    data = summary.get("not_checked")
+    tests = data.get("tests", []) if isinstance(data, dict) else []
+    if not tests:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(str(t.get('nodeid')))}</code>: {escape(str(t.get('cause')))}: "
+        f"{escape(str(t.get('reason')))}</li>"
+        for t in tests
+    )
+    return (
+        f'<section id="not-checked"><h2>Not checked ({len(tests)})</h2>'
+        '<p class="note">These checks could not reach a verdict. They are neither findings nor '
+        "passes, and the run is not clean until they run.</p>"
+        f'<ul class="skips">{items}</ul></section>'
+    )
 
 
 def _findings(findings: list[Finding]) -> str:
@@ -269,7 +298,7 @@ def _grid_table(grid: Grid) -> str:
         for column, cell in zip(grid.columns, row.cells, strict=True):
             state = grid.state(cell)
             title = f"{grid.api} {row.branch} {column}: {_STATE_TEXT[state]}"
-            if cell is not None and cell.status == SKIPPED:
+            if cell is not None and cell.status in (SKIPPED, UNCHECKED):
                 title = f"{title} ({cell.reason or 'no reason given'})"
             cells.append(
                 f'<td class="cell {state}" title="{escape(title)}">{escape(_MARKS[state])}</td>'
@@ -310,6 +339,8 @@ def _coverage(matrix: Matrix) -> str:
             f"<li>{escape(reason)}: {', '.join(f'<code>{escape(w)}</code>' for w in where)}</li>"
             for reason, where in reasons.items()
         )
-        out.append(f'<h3>Skipped cells</h3><ul class="skips" id="skipped">{items}</ul>')
+        out.append(
+            f'<h3>Skipped and unchecked cells</h3><ul class="skips" id="skipped">{items}</ul>'
+        )
     out.append("</section>")
     return "\n".join(out)

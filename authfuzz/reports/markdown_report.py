@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 from authfuzz.findings import Finding
+from authfuzz.run_summary import verdict_of
 
 
 def render(findings: list[Finding], summary: dict[str, object], matrix_text: str) -> str:
-    verdict = "FAIL" if findings else "PASS"
+    verdict = verdict_of(findings, summary)
     lines = [
         f"# authfuzz report: {verdict}",
         "",
@@ -40,6 +41,12 @@ def render(findings: list[Finding], summary: dict[str, object], matrix_text: str
             *_fenced(finding.curl, "sh"),
             "",
         ]
+    not_checked = summary.get("not_checked")
+    tests = not_checked.get("tests", []) if isinstance(not_checked, dict) else []
+    if tests:
+        lines += [f"## Not checked ({len(tests)}): neither a finding nor a pass", ""]
+        lines += [f"- `{t['nodeid']}`: {t['cause']}: {t['reason']}" for t in tests]
+        lines.append("")
     if matrix_text:
         lines += ["## Coverage: branch x operation", "", *_fenced(matrix_text), ""]
     return "\n".join(lines)

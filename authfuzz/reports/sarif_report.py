@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import authfuzz
-from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Matrix
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Matrix
 from authfuzz.findings import Finding
 from authfuzz.reports.html_report import MISSING, matrix_grids, skipped_reasons
 
@@ -241,7 +241,7 @@ def _summary(summary: dict[str, object], findings: list[Finding]) -> dict[str, o
 def _coverage(matrix: Matrix) -> dict[str, Any]:
     """Counts per state, and every cell that was skipped or never reached."""
     grids = matrix_grids(matrix)
-    counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, MISSING: 0}
+    counts = {EXERCISED: 0, FINDING: 0, SKIPPED: 0, UNCHECKED: 0, MISSING: 0}
     missing = []
     for grid in grids:
         for row in grid.rows:

@@ -257,7 +257,7 @@ def test_unreachable_target_is_exit_3(capsys: pytest.CaptureFixture[str]) -> Non
     assert run.code == 3
     assert run.output.strip() == (
         "authfuzz repro: error: target 'command-line' at http://127.0.0.1:9 is unreachable: "
-        "no answer (connection refused); is it running?"
+        "no answer (connection refused), after 6 tries; is it running?"
     )
 
 
