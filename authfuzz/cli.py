@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from authfuzz import __version__
+from authfuzz.secrecy import scrub_unknown_secrets
 
 
 def _demo(argv: list[str]) -> int:
@@ -69,6 +71,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``authfuzz demo | head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        print(f"authfuzz {command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        print(internal_error(command, error), file=sys.stderr)
+        return 1
+
+
+def internal_error(command: str, error: Exception) -> str:
+    """A bug's report in one line, with anything that could be a secret masked.
+
+    The command's own target (and so its secrets) is not known here, so every long token is
+    masked; ``AUTHFUZZ_DEBUG=1`` adds the traceback, masked the same way.
+    """
+    line = f"authfuzz {command}: internal error: {type(error).__name__}: {error}"
+    if os.environ.get("AUTHFUZZ_DEBUG"):
+        line += "\n" + "".join(traceback.format_exception(error))
+    else:
+        line += " (AUTHFUZZ_DEBUG=1 shows the traceback)"
+    return scrub_unknown_secrets(line)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ from authfuzz.layout import SUITES
 from authfuzz.not_checked import NotChecked
 from authfuzz.operations import SpecError, write_operations
 from authfuzz.progress import DEFAULT_INTERVAL, Progress
+from authfuzz.redaction import Redactor
 from authfuzz.run_summary import NotCheckedTest, OutcomeCounts, RequestTally, RunSummary
+from authfuzz.secrecy import Redact, redact_terminal, scrub_report
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.workbench import Workbench
 
@@ -119,13 +121,17 @@ class RequestCounter:
 
 
 _TARGET = pytest.StashKey[Target]()
+_REDACTOR = pytest.StashKey["Redact"]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
 REQUESTS_PROPERTY = "authfuzz_requests"
 REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html")
 
 
+@pytest.hookimpl(trylast=True)  # after the terminal reporter exists
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RunCollector(config), "authfuzz-run-collector")
+    if config.pluginmanager.get_plugin("terminalreporter") is not None:
+        redact_terminal(config.get_terminal_writer(), lambda: _redactor(config))
     if config.getoption("hypothesis_profile", None) in (None, "default"):
         settings.load_profile(
             "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
@@ -173,7 +179,13 @@ def configured_target(config: pytest.Config) -> Target:
         if config.getoption("as_production"):
             target = target.with_environment(Environment.PRODUCTION)
         config.stash[_TARGET] = target
+        config.stash[_REDACTOR] = Redactor.for_principals(target.principals).redact
     return config.stash[_TARGET]
+
+
+def _redactor(config: pytest.Config) -> Redact | None:
+    """The target's redactor once the target is loaded (its secrets are unknown before)."""
+    return config.stash.get(_REDACTOR, None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -290,9 +302,28 @@ def _unfinished_checks(item: pytest.Item) -> Iterator[None]:
 # -- collecting results ---------------------------------------------------------------------
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the last to touch the report
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    try:
+        return _filed(item, call, report)
+    finally:
+        redact = _redactor(item.config)
+        if redact is not None:
+            scrub_report(report, redact)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    report = yield
+    redact = _redactor(collector.config)
+    if redact is not None:
+        scrub_report(report, redact)
+    return report
+
+
+def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
+    """The report with the findings and request counts it carries to the controller."""
     if call.excinfo is not None:
         for finding in _findings_in(call.excinfo.value):
             report.user_properties.append((FINDING_PROPERTY, finding.to_json()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -33,6 +34,10 @@ class Principal:
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.api_key, self.token, self.password) if s)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
+        printer.text(repr(self))
 
     def secret_names(self) -> dict[str, str]:
         """Secret value -> the placeholder that stands for it in reports and PoCs."""
@@ -78,3 +83,7 @@ class Principals:
 
     def usernames(self) -> frozenset[str]:
         return frozenset(p.username for p in self.members)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
+        printer.text(repr(self))

@@ -42,6 +42,10 @@ class Reader:
     client: Client
     trusted: Principal
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
+        printer.text(repr(self))
+
     def _auth(self) -> tuple[tuple[str, str], ...]:
         return (("Authorization", f"Token {self.trusted.token}"),)
 

@@ -57,6 +57,10 @@ class Target:
 
         return replace(self, environment=environment)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
+        printer.text(repr(self))
+
 
 _TARGET_KEYS = {
     "base_url",

@@ -47,6 +47,12 @@ class Workbench:
             )
         self.reader = Reader(self.client, trusted)
 
+    def __repr__(self) -> str:
+        return f"Workbench(target {self.target.name!r}, {self.client.sent} requests sent)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
     # -- canaries ------------------------------------------------------------------------------
 
     def canaries(self) -> CanarySet:

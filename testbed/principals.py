@@ -39,7 +39,9 @@ def _account(name: str, role: str, is_superuser: bool = False) -> Account:
     return Account(
         name=name,
         username=name,
-        password=f"testbed-{name}-password",
+        # Random-looking, like a real password: no fragment of it is an ordinary word that
+        # output could contain, so a scan for any 8 characters of a secret is meaningful.
+        password=_fixed_hex(f"{name}:password")[:20],
         api_key=_fixed_hex(f"{name}:api_key"),
         token=_fixed_hex(f"{name}:token"),
         role=role,

@@ -22,6 +22,7 @@ from urllib3 import HTTPHeaderDict
 from authfuzz import __version__
 from authfuzz.client.faults import ClientRetry, FaultPolicy
 from authfuzz.client.messages import ApiRequest
+from authfuzz.secrecy import hide_query_strings_in_urllib3_logs
 
 USER_AGENT = f"authfuzz/{__version__} (security regression gate)"
 # What the transport raises when no answer arrived, after urllib3's own retries.
@@ -41,6 +42,7 @@ class Transport:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.prefix = parts.path.rstrip("/")
+        hide_query_strings_in_urllib3_logs()
         options: dict[str, Any] = {
             "maxsize": 4,
             "block": False,

@@ -121,3 +121,20 @@ def test_curl_uses_environment_variables_for_secrets() -> None:
     assert KEY not in curl and "abcdefabcdefabcdef" not in curl
     assert "${AUTHFUZZ_ADMIN_API_KEY}" in curl
     assert "${AUTHFUZZ_SESSIONID}" in curl
+
+
+def test_an_internal_error_of_the_cli_masks_anything_like_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from authfuzz.cli import internal_error
+
+    try:
+        raise ValueError(f"bad header ApiKey admin:{KEY} for {TOKEN}")
+    except ValueError as raised:
+        error = raised
+    for debug in ("", "1"):
+        monkeypatch.setenv("AUTHFUZZ_DEBUG", debug)
+        text = internal_error("repro", error)
+        assert text.startswith("authfuzz repro: internal error: ValueError: bad header ApiKey")
+        assert not Redactor.for_principals(PRINCIPALS).contains_secret(text)
+    assert "Traceback" in text
