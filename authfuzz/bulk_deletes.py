@@ -21,13 +21,13 @@ from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
-from authfuzz.not_checked import NotChecked
+from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.operations import Operation
 from authfuzz.oracles import Outcome, Verdict, bulk_delete_scope
 from authfuzz.oracles.bulk_delete_scope import CanaryFile
 from authfuzz.principals import Principal
 from authfuzz.state import V2, Reader, new_nonce, pk_from_uri
-from authfuzz.workbench import NotApplicableError, PositiveControlError, Workbench
+from authfuzz.workbench import PositiveControlError, Workbench
 
 Pairs = tuple[tuple[str, str], ...]
 TARGET = "target"

@@ -38,3 +38,9 @@ class NotChecked(BaseException):
 
     def __str__(self) -> str:
         return f"not checked ({self.cause.value}): {self.reason}"
+
+
+class NotApplicableError(Exception):
+    """This check does not apply to this target (production, ``destructive = false``, a
+    principal it lacks); the message is the reason, shown as a skip. Unlike ``NotChecked`` it
+    does not fail the run: the target's configuration chose it."""

@@ -17,9 +17,8 @@ import pytest
 
 from authfuzz.coverage import FINDING, SKIPPED, UNCHECKED, Cell
 from authfuzz.findings import FindingError
-from authfuzz.not_checked import NotChecked
+from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.oracles import Outcome, Verdict
-from authfuzz.workbench import NotApplicableError
 
 
 def settle(verdict: Verdict) -> None:

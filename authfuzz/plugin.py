@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,17 +25,29 @@ from hypothesis import HealthCheck, Phase, settings
 from authfuzz.branches import Api, Branch
 from authfuzz.client import Client, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
+from authfuzz.custody.custodian import Custodian, SharedCustody, StateReport
+from authfuzz.custody.ledger import Ledger
+from authfuzz.custody.protector import Protector
+from authfuzz.custody.reconcile import Reconciliation
 from authfuzz.findings import Finding, FindingError
 from authfuzz.layout import SUITES
 from authfuzz.not_checked import NotChecked
 from authfuzz.operations import SpecError, write_operations
 from authfuzz.progress import DEFAULT_INTERVAL, Progress
 from authfuzz.redaction import Redactor
-from authfuzz.run_summary import NotCheckedTest, OutcomeCounts, RequestTally, RunSummary
+from authfuzz.run_summary import (
+    CUSTODY,
+    NotCheckedTest,
+    OutcomeCounts,
+    RequestTally,
+    RunSummary,
+)
 from authfuzz.secrecy import Redact, redact_terminal, scrub_report
+from authfuzz.state import ReadBackError, Reader
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.workbench import Workbench
 
+DEFAULT_TARGET = "testbed"
 FINDING_PROPERTY = "authfuzz_finding"
 NOT_CHECKED_PROPERTY = "authfuzz_not_checked"
 UNREACHABLE_PROPERTY = "authfuzz_unreachable"
@@ -71,7 +85,9 @@ settings.register_profile(
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("authfuzz", "authfuzz security gate")
     group.addoption(
-        "--target", default="testbed", help="target name in the targets file (default: testbed)"
+        "--target",
+        default=DEFAULT_TARGET,
+        help=f"target name in the targets file (default: {DEFAULT_TARGET})",
     )
     group.addoption(
         "--targets-file",
@@ -121,6 +137,12 @@ class RequestCounter:
 
 
 _TARGET = pytest.StashKey[Target]()
+_JOURNALS = pytest.StashKey[Path]()
+_STATE = pytest.StashKey[dict[str, Any]]()  # this process's custody report (own testbed)
+_DURING = pytest.StashKey[Reconciliation]()  # what this process's protector put back
+JOURNALS_INPUT = "authfuzz_journals"
+STATE_OUTPUT = "authfuzz_state"
+DURING_OUTPUT = "authfuzz_restored_during"
 _REDACTOR = pytest.StashKey["Redact"]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
 REQUESTS_PROPERTY = "authfuzz_requests"
@@ -241,6 +263,9 @@ def authfuzz_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> Iterator[Client]:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     client = Client(authfuzz_target, share=workers)
+    journals = _journals(request.config)
+    if journals is not None:
+        client.ledger = Ledger(journal=journals / f"{_worker_id(request.config)}.jsonl")
     request.config.stash[_REQUESTS] = RequestCounter(client)
     client.ensure_reachable()
     yield client
@@ -248,10 +273,62 @@ def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> 
 
 
 @pytest.fixture(scope="session")
-def authfuzz_workbench(authfuzz_target: Target, authfuzz_client: Client) -> Iterator[Workbench]:
+def authfuzz_custody(
+    request: pytest.FixtureRequest, authfuzz_target: Target, authfuzz_client: Client
+) -> Iterator[Protector | None]:
+    """Custody of the target's data for this process (see ``authfuzz.custody``).
+
+    The protector stands around every risky request. A process that started its own testbed
+    also keeps the digests and cleans up at the end; for a shared target the controlling
+    process does that (``RunCollector``), and this process only reports what it put back.
+    """
+    trusted = authfuzz_target.principals.trusted()
+    if trusted is None or not trusted.token:
+        yield None  # no trusted reader: Workbench explains why the gate cannot run
+        return
+    reader = Reader(authfuzz_client, trusted, custody=True)
+    protector = Protector(reader, authfuzz_client.ledger)
+    authfuzz_client.protector = protector
+    custodian = None
+    if authfuzz_target.start == "testbed":
+        custodian = Custodian(reader, authfuzz_client.ledger)
+        custodian.begin()
+    try:
+        yield protector
+    finally:
+        authfuzz_client.protector = None
+        if custodian is not None:
+            request.config.stash[_STATE] = custodian.finish(protector.log).to_dict()
+        else:
+            request.config.stash[_DURING] = protector.log
+
+
+@pytest.fixture(scope="session")
+def authfuzz_workbench(
+    authfuzz_target: Target, authfuzz_client: Client, authfuzz_custody: Protector | None
+) -> Iterator[Workbench]:
     workbench = Workbench(authfuzz_target, authfuzz_client)
     yield workbench
     workbench.close()
+
+
+def _journals(config: pytest.Config) -> Path | None:
+    """The directory where every process of this run keeps its ledger (made by the controller)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        path = workerinput.get(JOURNALS_INPUT)
+        return Path(path) if path else None
+    if _JOURNALS not in config.stash:
+        config.stash[_JOURNALS] = Path(tempfile.mkdtemp(prefix="authfuzz-ledger-"))
+    return config.stash[_JOURNALS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Each xdist worker journals into the controller's directory (it cleans up after them)."""
+    journals = _journals(node.config)
+    if journals is not None:
+        node.workerinput[JOURNALS_INPUT] = str(journals)
 
 
 @pytest.fixture
@@ -348,6 +425,18 @@ def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
     return report
 
 
+def _final_figures(worker: str, client: Client) -> dict[str, Any]:
+    """A process's exact request figures when it ends (``RequestTally.settle``'s arguments)."""
+    return {
+        "worker": worker,
+        "sent": client.sent,
+        "budget_left": client.budget.remaining,
+        "budget_limit": client.budget.limit,
+        "custody": client.custody_sent,
+        "spent": client.tally.snapshot(),
+    }
+
+
 def _worker_id(config: pytest.Config) -> str:
     workerinput = getattr(config, "workerinput", None)
     return str(workerinput["workerid"]) if workerinput else "main"
@@ -377,23 +466,49 @@ class RunCollector:
         self.progress = Progress(self.state.started, config.getoption("progress_every"))
         self.exported: list[Any] = []  # PoC files written from the findings
         self.summary: RunSummary | None = None
+        self.shared: SharedCustody | None = None  # custody of a shared target, if this is one
+        self.states: list[StateReport] = []  # custody reports of the workers' own testbeds
+        self.during = Reconciliation()  # what the workers' protectors put back
 
     # -- during the run ------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """A gate run starts by removing the last run's reports from its report directory.
+        """A gate run starts by removing the last run's reports, then takes custody.
 
-        Otherwise a run that stops early (a bad targets file, an unreachable target) would
-        leave the previous verdict behind, for a CI artifact or code scanning to pick up.
+        Old reports go, or a run that stops early (a bad targets file, an unreachable target)
+        would leave the previous verdict behind for a CI artifact or code scanning to pick up.
+        Custody of a shared target is taken here, before any worker exists: whatever tests run
+        against a target named with ``--target`` (the gate's suites or one's own) are covered.
         """
-        if _is_worker(self.config) or not any(_in_suites(a) for a in self.config.args):
+        if _is_worker(self.config):
             return
-        from authfuzz.poc.export import remove_exports
+        gate = any(_in_suites(a) for a in self.config.args)
+        if gate:
+            from authfuzz.poc.export import remove_exports
 
-        directory = Path(self.config.getoption("report_dir"))
-        for name in REPORT_FILES:
-            (directory / name).unlink(missing_ok=True)
-        remove_exports(directory / "pocs")
+            directory = Path(self.config.getoption("report_dir"))
+            for name in REPORT_FILES:
+                (directory / name).unlink(missing_ok=True)
+            remove_exports(directory / "pocs")
+        if gate or self.config.getoption("target") != DEFAULT_TARGET:
+            target = configured_target(self.config)
+            if target.start != "testbed":
+                self._open_shared_custody(target)
+
+    def _open_shared_custody(self, target: Target) -> None:
+        """Read a shared target whole before any test can write to it."""
+        try:
+            self.shared = SharedCustody.open(target, _journals(self.config))
+        except TargetUnreachableError as error:
+            pytest.exit(f"authfuzz: {error}", returncode=3)
+        except NotChecked as error:
+            pytest.exit(
+                f"authfuzz: target {target.name!r}: its data could not be read before the run, "
+                f"so nothing a defect destroys could be put back: {error.reason}",
+                returncode=3,
+            )
+        except ReadBackError as error:
+            pytest.exit(f"authfuzz: {error}", returncode=2)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.progress.total = len(session.items) or None
@@ -470,41 +585,75 @@ class RunCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        final = getattr(node, "workeroutput", {}).get(REQUESTS_PROPERTY)
+        output = getattr(node, "workeroutput", {})
+        final = output.get(REQUESTS_PROPERTY)
         if final:
-            self.state.requests.settle(
-                final["worker"], final["sent"], final["budget_left"], final["budget_limit"]
-            )
+            self.state.requests.settle(**final)
+        if STATE_OUTPUT in output:
+            self.states.append(StateReport.from_dict(output[STATE_OUTPUT]))
+        elif error is not None and configured_target(self.config).start == "testbed":
+            # A worker that died took its own testbed (and everything on it) with it.
+            self.states.append(StateReport(note=f"a worker ended without a report ({error})"))
+        during = output.get(DURING_OUTPUT)
+        if during:
+            self.during.restored += during.get("restored", [])
+            self.during.failed += during.get("failed", [])
 
     # -- at the end ----------------------------------------------------------------------
 
+    @pytest.hookimpl(trylast=True)  # after the session fixtures' teardown (custody's end)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if _is_worker(self.config):
+            self._ship_custody()
         counter = self.config.stash.get(_REQUESTS, None)
         if counter is not None:  # exact, after the session fixtures' teardown requests
             client = counter.client
-            final = {
-                "worker": _worker_id(self.config),
-                "sent": client.sent,
-                "budget_left": client.budget.remaining,
-                "budget_limit": client.budget.limit,
-            }
+            final = _final_figures(_worker_id(self.config), client)
             if _is_worker(self.config):
                 self.config.workeroutput[REQUESTS_PROPERTY] = final  # type: ignore[attr-defined]
                 return
-            self.state.requests.settle(
-                "main", client.sent, client.budget.remaining, client.budget.limit
-            )
+            self.state.requests.settle(**final)
         if _is_worker(self.config):
             return
+        target_state = self._target_state()
         if self._gated:
-            self.summary = self._summary()
+            self.summary = self._summary(target_state)
             self._write_reports(self.summary)
         if self.state.unreachable is not None:
             session.exitstatus = 3
         elif self.summary is not None and self.summary.verdict != "pass" and exitstatus == 0:
             session.exitstatus = 1  # every test passed or skipped, but some were not checked
 
-    def _summary(self) -> RunSummary:
+    def _ship_custody(self) -> None:
+        """A worker's custody report (its own testbed) or its protector's log, for the controller."""
+        output = self.config.workeroutput  # type: ignore[attr-defined]
+        if _STATE in self.config.stash:
+            output[STATE_OUTPUT] = self.config.stash[_STATE]
+        if _DURING in self.config.stash:
+            log = self.config.stash[_DURING]
+            output[DURING_OUTPUT] = {"restored": log.restored, "failed": log.failed}
+
+    def _target_state(self) -> StateReport | None:
+        """What the run did to the target's data, from whoever kept custody of it."""
+        if _STATE in self.config.stash:  # no xdist: this process had its own testbed
+            self.states.append(StateReport.from_dict(self.config.stash[_STATE]))
+        if _DURING in self.config.stash:  # no xdist, shared target
+            self.during.extend(self.config.stash[_DURING])
+        report: StateReport | None = None
+        if self.shared is not None:
+            report = self.shared.close(self.during)
+            self.state.requests.settle(**_final_figures(CUSTODY, self.shared.client))
+        elif self.states:
+            report = StateReport.merged(self.states)
+        journals = self.config.stash.get(_JOURNALS, None)
+        if journals is not None:
+            if report is not None and report.left and self.shared is not None:
+                report.note = f"the run's ledger is kept in {journals}"
+            else:
+                shutil.rmtree(journals, ignore_errors=True)
+        return report
+
+    def _summary(self, target_state: StateReport | None) -> RunSummary:
         target = configured_target(self.config)  # under xdist the controller loads it here
         counts = self.state.matrix.counts()
         workers = int(getattr(self.config.option, "numprocesses", 0) or 0)
@@ -523,6 +672,10 @@ class RunCollector:
             failed_without_finding=self.state.failed_without_finding,
             not_checked=list(self.state.not_checked.values()),
             unreachable=self.state.unreachable,
+            target_state=target_state.to_dict() if target_state is not None else None,
+            target_state_lines=[target_state.line(), *target_state.details()]
+            if target_state is not None
+            else [],
         )
 
     def _write_reports(self, summary: RunSummary) -> None:

@@ -44,6 +44,9 @@ class NotCheckedTest:
         return cls(**json.loads(text))
 
 
+CUSTODY = "custody"  # the controlling process's custody client, for a shared target
+
+
 @dataclass
 class WorkerRequests:
     """Requests one process sent, and what is left of its share of the target's budget."""
@@ -51,6 +54,8 @@ class WorkerRequests:
     sent: int = 0
     budget_limit: int | None = None
     budget_left: int | None = None
+    custody: int = 0  # of ``sent``: custody's own (digests, put-backs), outside the budget
+    spent: dict[str, int] = field(default_factory=dict)  # throttle bucket -> counted requests
 
 
 @dataclass
@@ -68,18 +73,40 @@ class RequestTally:
         entry.budget_left = budget_left
 
     def settle(
-        self, worker: str, sent: int, budget_left: int | None, budget_limit: int | None
+        self,
+        worker: str,
+        sent: int,
+        budget_left: int | None,
+        budget_limit: int | None,
+        custody: int = 0,
+        spent: dict[str, int] | None = None,
     ) -> None:
         """The exact figures a process reports when it ends (after its fixtures' teardown)."""
-        self.workers[worker] = WorkerRequests(sent, budget_limit, budget_left)
+        self.workers[worker] = WorkerRequests(
+            sent, budget_limit, budget_left, custody, dict(spent or {})
+        )
 
     @property
     def sent(self) -> int:
         return sum(entry.sent for entry in self.workers.values())
 
     @property
+    def custody(self) -> int:
+        return sum(entry.custody for entry in self.workers.values())
+
+    def spent(self) -> dict[str, int]:
+        """Counted requests per throttle bucket (``v2 admin``), over every process."""
+        total: Counter[str] = Counter()
+        for entry in self.workers.values():
+            total.update(entry.spent)
+        return dict(sorted(total.items()))
+
+    def _budgeted(self) -> list[WorkerRequests]:
+        return [e for w, e in self.workers.items() if w != CUSTODY]
+
+    @property
     def budget_limit(self) -> int | None:
-        limits = [entry.budget_limit for entry in self.workers.values()]
+        limits = [entry.budget_limit for entry in self._budgeted()]
         if not limits or any(limit is None for limit in limits):
             return None
         return sum(limit for limit in limits if limit is not None)
@@ -88,7 +115,7 @@ class RequestTally:
     def budget_left(self) -> int | None:
         if self.budget_limit is None:
             return None
-        return sum(entry.budget_left or 0 for entry in self.workers.values())
+        return sum(entry.budget_left or 0 for entry in self._budgeted())
 
 
 @dataclass(frozen=True)
@@ -146,6 +173,10 @@ class RunSummary:
     # not a pass, and a run with any is not clean.
     not_checked: list[NotCheckedTest] = field(default_factory=list)
     unreachable: str | None = None  # the circuit breaker's reason, if the run stopped early
+    # What the run did to the target's data (custody.StateReport.to_dict()), and its lines for
+    # the end screen; None when no process read the target (a run that stopped before).
+    target_state: dict[str, object] | None = None
+    target_state_lines: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -172,6 +203,8 @@ class RunSummary:
                 "skipped": self.tests.skipped,
             },
             "requests": self.requests.sent,
+            "requests_custody": self.requests.custody,
+            "requests_by_bucket": self.requests.spent(),
             "budget_limit": self.requests.budget_limit,
             "budget_left": self.requests.budget_left,
             "seconds": round(self.seconds, 1),
@@ -182,6 +215,7 @@ class RunSummary:
                 "tests": [dict(record.__dict__) for record in self.not_checked],
             },
             "unreachable": self.unreachable,
+            "target_state": self.target_state,
             "coverage": {
                 "exercised": self.cells_exercised,
                 "skipped": self.cells_skipped,

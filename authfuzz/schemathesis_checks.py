@@ -317,6 +317,11 @@ def fit_body(
     kind, resource = operation.kind, operation.resource
     if kind in ("create", "update") or "slug" in fitted:
         fitted["slug"] = unique_slug(fitted.get("slug"), nonce)
+    if resource == "release" and fitted.get("is_latest"):
+        # A new latest release demotes the deployment's real one (python.org's promote-latest
+        # rule); the gate is not about that flag, so it never asks for it (custody would put
+        # the real one back, at the cost of a snapshot per case).
+        fitted["is_latest"] = False
     if resource != "release_file":
         return fitted
     refs = canary_refs(workbench, operation.api)

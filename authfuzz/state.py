@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,10 @@ def pk_from_uri(uri: str) -> int:
 class Reader:
     client: Client
     trusted: Principal
+    # Custody's own reader: its requests put the target back as it was, so they are not
+    # registered as the run's creations, not held against the request budget and not
+    # themselves guarded as destructive (``Client.send(custody=True)``).
+    custody: bool = False
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
@@ -49,10 +54,18 @@ class Reader:
     def _auth(self) -> tuple[tuple[str, str], ...]:
         return (("Authorization", f"Token {self.trusted.token}"),)
 
+    def url(self, resource: str, pk: int) -> str:
+        """The object's v2 URL, as v2 bodies reference related objects."""
+        return f"{self.client.base_url}{V2}/{resource}/{pk}/"
+
+    def _send(self, request: ApiRequest) -> ApiResponse:
+        return self.client.send(request, custody=self.custody)
+
+    def _send_write(self, request: ApiRequest, took_effect: Callable[[], bool]) -> ApiResponse:
+        return send_write(self.client, request, took_effect, custody=self.custody)
+
     def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
-        response = self.client.send(
-            ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth())
-        )
+        response = self._send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {pk}", response)
         if response.status == 404:
@@ -64,7 +77,7 @@ class Reader:
 
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
         query = tuple((k, str(v)) for k, v in filters.items())
-        response = self.client.send(
+        response = self._send(
             ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
         )
         if response.fault is not None:
@@ -72,6 +85,10 @@ class Reader:
         if response.status != 200:
             raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
         data: list[dict[str, Any]] = response.json()
+        if not self.custody:
+            for obj in data:  # the run's objects, now with their ids (see Ledger.owns)
+                if (resource, str(obj.get("slug", ""))) in self.client.ledger.slugs:
+                    self.client.ledger.add_pk(resource, pk_from_uri(obj["resource_uri"]))
         return data
 
     def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -84,23 +101,46 @@ class Reader:
             found[:] = self.find(resource, slug=slug)
             return bool(found)
 
-        response = send_write(self.client, request, took_effect)
+        response = self._send_write(request, took_effect)
         if response.fault is not None and (found or took_effect()):
-            return found[0]
-        if response.fault is not None:
-            raise _unanswered(f"creating a canary {resource}", response)
-        if response.status != 201:
+            data = found[0]
+        elif response.fault is not None:
+            raise _unanswered(f"creating {resource} {slug!r}", response)
+        elif response.status != 201:
             raise ReadBackError(
-                f"the trusted principal could not create a canary {resource} "
+                f"the trusted principal could not create {resource} {slug!r} "
                 f"(status {response.status}: {self.client.redact(response.text[:200])})"
             )
-        data: dict[str, Any] = response.json()
+        else:
+            data = response.json()
+        if not self.custody:
+            self.client.ledger.add_pk(resource, pk_from_uri(data["resource_uri"]), slug)
         return data
+
+    def patch(self, resource: str, pk: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Set ``fields`` of an object (custody puts values back this way)."""
+        request = ApiRequest(
+            "PATCH", f"{V2}/{resource}/{pk}/", headers=self._auth(), json_body=fields
+        )
+
+        def took_effect() -> bool:
+            now = self.detail(resource, pk) or {}
+            return all(now.get(k) == v for k, v in fields.items())
+
+        response = self._send_write(request, took_effect)
+        if response.fault is not None and not took_effect():
+            raise _unanswered(f"putting back {resource} {pk}", response)
+        if response.fault is None and response.status != 200:
+            raise ReadBackError(
+                f"{resource} {pk} could not be put back (status {response.status}: "
+                f"{self.client.redact(response.text[:200])})"
+            )
+        return self.detail(resource, pk) or {}
 
     def delete(self, resource: str, pk: int) -> bool:
         """Delete an object; True once it is gone (a lost answer is settled by reading)."""
         request = ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth())
-        response = send_write(self.client, request, lambda: self.detail(resource, pk) is None)
+        response = self._send_write(request, lambda: self.detail(resource, pk) is None)
         if response.fault is None:
             return response.status in (204, 404)
         return self.detail(resource, pk) is None

@@ -42,6 +42,10 @@ class Target:
     max_rps: float | None = None
     max_requests: int | None = None
     start: str | None = None  # "testbed": the harness starts the embedded testbed itself
+    # False: never send a request that could reach data that is not the run's own on a
+    # vulnerable server (bulk deletes, method overrides, nested writes); those checks are
+    # skipped with the reason instead of run inside a snapshot-and-restore.
+    destructive: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +74,7 @@ _TARGET_KEYS = {
     "max_rps",
     "max_requests",
     "start",
+    "destructive",
     "principals",
 }
 _PRINCIPAL_KEYS = {
@@ -154,6 +159,10 @@ def _target(path: Path, name: str, body: Any) -> Target:
     if max_requests is not None and (not isinstance(max_requests, int) or max_requests <= 0):
         raise TargetsFileError(f"{where}.max_requests: must be a positive integer")
 
+    destructive = body.get("destructive", True)
+    if not isinstance(destructive, bool):
+        raise TargetsFileError(f"{where}.destructive: must be true or false")
+
     raw_principals = body.get("principals", [])
     if not isinstance(raw_principals, list):
         raise TargetsFileError(f"{where}.principals: use [[targets.{name}.principals]] tables")
@@ -176,6 +185,7 @@ def _target(path: Path, name: str, body: Any) -> Target:
         max_rps=float(max_rps) if max_rps is not None else None,
         max_requests=max_requests,
         start=start,
+        destructive=destructive,
     )
 
 

@@ -16,19 +16,23 @@ from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
+from authfuzz.not_checked import NotApplicableError
 from authfuzz.operations import Operation
 from authfuzz.oracles import Verdict, identity_probe, no_unauthenticated_write, unanswered
-from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
+from authfuzz.state import (
+    CanarySet,
+    Reader,
+    create_canaries,
+    new_nonce,
+    pk_from_uri,
+    remove_canaries,
+)
 from authfuzz.targets import Target
 from authfuzz.writes import plan_write, with_attempt
 
 
 class PositiveControlError(AssertionError):
     """The valid staff write failed: the gate would be blind, so the run must not pass."""
-
-
-class NotApplicableError(Exception):
-    """This attempt cannot be exercised here; the message is the reason shown as a skip."""
 
 
 @dataclass
@@ -103,7 +107,7 @@ class Workbench:
             problem = no_unauthenticated_write.positive_control_failed(
                 response.status, before, after, is_create, response.fault
             )
-            self._after_change(changed, None if is_create else key, after)
+            self._after_change(operation, changed, key, after)
             if problem:
                 raise PositiveControlError(f"{operation.operation_id}: {problem}")
             return Verdict.passed()
@@ -125,13 +129,20 @@ class Workbench:
                 evidence,
             ),
         )
-        self._after_change(changed, None if is_create else key, after)
+        self._after_change(operation, changed, key, after)
         return verdict
 
-    def _after_change(self, changed: bool, key: tuple[Any, ...] | None, after: Any) -> None:
-        if changed:
+    def _after_change(
+        self, operation: Operation, changed: bool, key: tuple[Any, ...], after: Any
+    ) -> None:
+        """Leave the canaries as the next check expects them: what a create made is removed
+        at once (the canaries are then as before), what changed a canary replaces them."""
+        if operation.kind == "create":
+            for obj in after or ():
+                self.reader.delete(operation.resource, pk_from_uri(obj["resource_uri"]))
+        elif changed:
             self.reset_canaries()
-        elif key is not None:
+        else:
             self._known[key] = after
 
     # -- identity probes -------------------------------------------------------------------

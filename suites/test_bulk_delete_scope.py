@@ -27,10 +27,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authfuzz.bulk_deletes import BulkQuery, check_bulk_delete
+from authfuzz.not_checked import NotApplicableError
 from authfuzz.operations import Operation, write_operations
 from authfuzz.outcomes import settle
 from authfuzz.plugin import configured_target
-from authfuzz.workbench import NotApplicableError, Workbench
+from authfuzz.workbench import Workbench
 from strategies.bulk_filters import LABELS, bulk_filters, example_filter
 
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"

@@ -82,6 +82,8 @@ class Testbed:
             else os.environ.get("DATABASE_URL", ""),
             "--ready-file",
             str(ready_file),
+            "--parent-pid",
+            str(os.getpid()),
         ]
         if not self.throttle:
             command.append("--no-throttle")

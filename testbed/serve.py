@@ -15,6 +15,8 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--request-log", help="append one JSON line per request (no headers) here")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
+    parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
     return parser
 
@@ -147,6 +150,8 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     # Installed before readiness is announced, so an immediate SIGTERM still cleans up.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.parent_pid:
+        _stop_when_orphaned(args.parent_pid)
     try:
         port = server.effective_port
         base_url = f"http://127.0.0.1:{port}"
@@ -173,6 +178,22 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
         connections.close_all()
     print("authfuzz testbed stopped.", flush=True)
     return 0
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """Stop (and drop the scratch database) when the process that started us is gone.
+
+    The runner starts the testbed in a session of its own, so that Ctrl-C reaches the harness
+    first; but then a harness process that dies (an xdist worker killed mid-run) would leave
+    its testbed running for ever. The orphan is adopted by another process: our parent changes.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

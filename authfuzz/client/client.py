@@ -7,12 +7,17 @@ could change state is sent once) and the circuit breaker. It never raises for a 
 fault: the response says ``fault`` and the caller's read-back decides. It raises
 ``TargetUnreachableError`` only when the breaker trips, and ``NotChecked`` when the budget is
 spent. Everything it renders (curl lines, errors) is redacted.
+
+Before a request goes out it is also entered in the run's ``Ledger`` (what it could create),
+and a request that could reach data that is not the run's own (``guard.could_touch_others``)
+is sent inside the ``protector``'s snapshot-and-put-back, or refused on a target with
+``destructive = false``. Custody's own requests (``custody=True``) skip both, and the budget.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from urllib3.util.retry import RequestHistory
 
@@ -25,13 +30,24 @@ from authfuzz.client.faults import (
     TargetUnreachableError,
     retry_for,
 )
-from authfuzz.client.guard import check_request, could_change_state
+from authfuzz.client.guard import (
+    DestructiveRequestRefused,
+    check_request,
+    could_change_state,
+    could_touch_others,
+)
 from authfuzz.client.messages import ApiRequest, ApiResponse
 from authfuzz.client.rendering import render_curl
 from authfuzz.client.transport import NO_ANSWER_ERRORS, Transport, describe_error
+from authfuzz.custody.ledger import Ledger
 from authfuzz.principals import Principal
 from authfuzz.redaction import Redactor
 from authfuzz.targets import Target
+from authfuzz.throttles.buckets import bucket_of, counted
+from authfuzz.throttles.tally import Tally
+
+if TYPE_CHECKING:
+    from authfuzz.custody.protector import Protector
 
 
 class Client:
@@ -50,7 +66,11 @@ class Client:
         self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_silence)
         self.transport = Transport(self.base_url, self.policy)
         self.sent = 0
+        self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
+        self.tally = Tally()  # what each throttle bucket has spent
         self.started = time.monotonic()
+        self.ledger = Ledger()  # the custody fixture gives it a journal under pytest-xdist
+        self.protector: Protector | None = None  # installed by custody, when it has begun
         self._sessions: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -64,7 +84,7 @@ class Client:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send(self, request: ApiRequest) -> ApiResponse:
+    def send(self, request: ApiRequest, *, custody: bool = False) -> ApiResponse:
         check_request(
             self.target.name,
             self.target.is_production,
@@ -72,6 +92,51 @@ class Client:
             request.header_names(),
             request.has_body,
         )
+        if custody:
+            return self._exchange(request, custody=True)
+        self.ledger.note(request)
+        reach = could_touch_others(
+            request.method,
+            request.path,
+            request.headers,
+            request.json_body,
+            lambda resource, pk: self.ledger.owns(resource, pk),
+        )
+        if reach is None:
+            return self._exchange(request)
+        if not self.target.destructive:
+            raise DestructiveRequestRefused(f"destructive = false for this target: {reach.reason}")
+        if self.protector is None:
+            return self._exchange(request)
+        with self.protector.around(reach):
+            return self._exchange(request)
+
+    def _exchange(self, request: ApiRequest, *, custody: bool = False) -> ApiResponse:
+        bucket = bucket_of(request, self.target.principals)
+        closed = self.tally.closed_until(bucket, time.monotonic()) if bucket else None
+        if bucket is not None and closed is not None:
+            wait = closed - time.monotonic()
+            return ApiResponse(
+                429,
+                {},
+                "",
+                0.0,
+                fault=f"throttled: the {bucket.label} bucket is closed for {wait:.0f} s more "
+                "(not sent)",
+                tries=0,
+            )
+        response = self._transmit(request, custody)
+        if bucket is not None:
+            self.tally.record(
+                bucket, response.tries, counted(bucket, response.status, request.path)
+            )
+            asked = response.retry_after
+            if response.status == 429 and (asked is None or asked > self.policy.max_retry_after):
+                pause = asked if asked is not None else self.policy.max_retry_after
+                self.tally.close(bucket, time.monotonic() + pause)
+        return response
+
+    def _transmit(self, request: ApiRequest, custody: bool) -> ApiResponse:
         repeatable = (
             could_change_state(request.method, request.header_names(), request.has_body) is None
         )
@@ -86,10 +151,10 @@ class Client:
                     self._no_answer(f"status {failed.status}")
                 else:
                     self.breaker.answered(time.monotonic())
-            self._transmission()
+            self._transmission(custody)
             tries[0] += 1
 
-        self._transmission()
+        self._transmission(custody)
         started = time.monotonic()
         try:
             raw = self.transport.exchange(request, retry_for(self.policy, repeatable, resend))
@@ -116,18 +181,21 @@ class Client:
             )
         return response
 
-    def ensure_reachable(self) -> None:
+    def ensure_reachable(self, *, custody: bool = False) -> None:
         """One read of the API root before anything else: a target that is not up at all ends
         the run at once (``TargetUnreachableError``), with every retry already spent on it."""
-        answer = self.send(ApiRequest("GET", "/api/v1/"))
+        answer = self.send(ApiRequest("GET", "/api/v1/"), custody=custody)
         if answer.status == 0:
             raise TargetUnreachableError(
                 f"target {self.target.name!r} at {self.base_url} is unreachable: "
                 f"{answer.fault}; is it running?"
             )
 
-    def _transmission(self) -> None:
-        self.budget.spend()
+    def _transmission(self, custody: bool = False) -> None:
+        if custody:  # custody's few requests put the target back: never refused
+            self.custody_sent += 1
+        else:
+            self.budget.spend()
         self.rate.wait()
         self.sent += 1
 

@@ -1,15 +1,24 @@
-"""The production guard: the one place that decides whether a request may be sent.
+"""The client's safety rules: the one place that decides what a request could do.
 
-Against a target marked ``production`` only requests that cannot change state
-even on a vulnerable server go out: GET, HEAD or OPTIONS, with no body and no
-method-override header (v1 turns ``GET`` + ``X-HTTP-Method-Override: DELETE``
-into a delete). The client calls ``check_request`` before every send, so no
-code path can bypass it.
+- The production guard. Against a target marked ``production`` only requests that cannot
+  change state even on a vulnerable server go out: GET, HEAD or OPTIONS, with no body and no
+  method-override header (v1 turns ``GET`` + ``X-HTTP-Method-Override: DELETE`` into a
+  delete). The client calls ``check_request`` before every send, so no path can bypass it.
+- Reach. A request that could, on a vulnerable server, change or destroy data that is not
+  the run's own (a list-level delete, a method override to one, a nested write, a write to an
+  object the run did not create, a new latest release) says so in ``could_touch_others``, with
+  the resources it could touch. The client then has custody snapshot those resources before
+  it and put them back after it, or, on a target with ``destructive = false``, refuses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from authfuzz.client.paths import detail_target, list_resource
+from authfuzz.not_checked import NotApplicableError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OVERRIDE_HEADERS = frozenset({"x-http-method-override", "x-http-method", "x-method-override"})
@@ -41,3 +50,77 @@ def check_request(
         raise ProductionGuardError(
             f"refused to send {method.upper()} to production target {target_name!r}: {reason}"
         )
+
+
+class DestructiveRequestRefused(NotApplicableError):
+    """A request that could reach data not the run's own, to a ``destructive = false`` target."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a request could change beyond the run's own objects, and why."""
+
+    reason: str
+    resources: tuple[str, ...]  # the resources to snapshot and put back
+
+
+_CASCADES = {
+    "os": ("os", "release_file"),
+    "release": ("release", "release_file"),
+    "release_file": ("release_file",),
+}
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_TRUE = (True, "true", "True", 1, "1")
+
+
+def effective_method(method: str, headers: Iterable[tuple[str, str]]) -> str:
+    """The method a server that honours overrides would apply (v1 honours them)."""
+    for name, value in headers:
+        if name.lower() in OVERRIDE_HEADERS and value.strip():
+            return value.strip().upper()
+    return method.upper()
+
+
+def could_touch_others(
+    method: str,
+    path: str,
+    headers: Iterable[tuple[str, str]],
+    body: Any,
+    owns: Callable[[str, int], bool],
+) -> Reach | None:
+    """Why this request could reach data that is not the run's own, or None if it cannot.
+
+    ``owns(resource, pk)`` says whether the run created that object.
+    """
+    headers = tuple(headers)
+    verb = effective_method(method, headers)
+    if verb not in _WRITES:
+        return None
+    if path.rstrip("/").endswith("/release_file/delete_by_release"):
+        return Reach("a bulk delete can reach every release file", ("release_file",))
+    listed = list_resource(path)
+    if listed is not None and verb != "POST":
+        return Reach(
+            f"a {verb} of the whole {listed} list can reach every {listed}", _CASCADES[listed]
+        )
+    detail = detail_target(path)
+    if detail is not None and not owns(*detail):
+        resource, pk = detail
+        return Reach(
+            f"a {verb} of {resource} {pk}, which the run did not create", _CASCADES[resource]
+        )
+    if isinstance(body, dict):
+        nested = [r for r in ("os", "release") if isinstance(body.get(r), dict)]
+        if nested:
+            return Reach(f"a nested write can change an existing {nested[0]}", ("os", "release"))
+        written = listed or (detail[0] if detail else None)
+        if written == "release" and body.get("is_latest") in _TRUE:
+            return Reach(
+                "a release with is_latest set demotes the current latest one", ("release",)
+            )
+    if listed is None and detail is None and verb != method.upper():
+        return Reach(
+            f"a method override to {verb} on an unrecognised path",
+            ("os", "release", "release_file"),
+        )
+    return None

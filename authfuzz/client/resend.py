@@ -25,10 +25,14 @@ if TYPE_CHECKING:
     from authfuzz.client.client import Client
 
 
-def send_write(client: Client, request: ApiRequest, took_effect: Callable[[], bool]) -> ApiResponse:
-    """Send ``request``; on a fault, re-send only while ``took_effect()`` says nothing happened."""
+def send_write(
+    client: Client, request: ApiRequest, took_effect: Callable[[], bool], *, custody: bool = False
+) -> ApiResponse:
+    """Send ``request``; on a fault, re-send only while ``took_effect()`` says nothing happened.
+
+    ``custody``: the request is custody's own (see ``Client.send``)."""
     policy = client.policy
-    response = client.send(request)
+    response = client.send(request, custody=custody)
     if could_change_state(request.method, request.header_names(), request.has_body) is None:
         return response  # repeatable: the transport has already retried it
     for attempt in range(1, policy.write_attempts):
@@ -38,5 +42,5 @@ def send_write(client: Client, request: ApiRequest, took_effect: Callable[[], bo
         if wait is not None and wait > policy.max_retry_after:
             return response  # a long throttle is not waited for: not checked
         time.sleep(policy.backoff_before(attempt, wait))
-        response = client.send(request)
+        response = client.send(request, custody=custody)
     return response

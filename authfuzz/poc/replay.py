@@ -20,7 +20,7 @@ from authfuzz.client import ApiRequest, ApiResponse, send_write
 from authfuzz.client.guard import ProductionGuardError
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding
-from authfuzz.not_checked import Cause, NotChecked
+from authfuzz.not_checked import Cause, NotApplicableError, NotChecked
 from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url
 from authfuzz.oracles import no_unauthenticated_write as unauthenticated
 from authfuzz.poc import placeholders
@@ -142,7 +142,7 @@ class _StepRun:
             return self._run()
         except UnfillableError as error:
             return StepResult(self.step, Result.INCONCLUSIVE, str(error))
-        except ProductionGuardError as error:
+        except (ProductionGuardError, NotApplicableError) as error:
             return StepResult(self.step, Result.REFUSED, str(error))
         except (ReadBackError, NotChecked) as error:
             if self.uses_canaries and self.step.could_change_state() is not None:

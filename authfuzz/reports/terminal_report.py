@@ -41,6 +41,10 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
             f"{summary.cells_skipped} skipped with a reason, "
             f"{summary.cells_missing} NOT exercised"
         )
+    if summary.target_state_lines:
+        state, *details = summary.target_state_lines
+        lines.append(f"target state: {state}")
+        lines += [f"  {line}" for line in details]
     if summary.unreachable:
         lines.append(f"stopped   {summary.unreachable}")
     if summary.not_checked:
