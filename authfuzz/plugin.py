@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from authfuzz.branches import Api, Branch
-from authfuzz.client import Client, TargetUnreachableError
+from authfuzz.client import Client, Deadline, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
 from authfuzz.custody.custodian import Custodian, SharedCustody, StateReport
 from authfuzz.custody.ledger import Ledger
@@ -45,6 +45,8 @@ from authfuzz.run_summary import (
 from authfuzz.secrecy import Redact, redact_terminal, scrub_report
 from authfuzz.state import ReadBackError, Reader
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
+from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
+from authfuzz.throttles.plan import spend_against_limits
 from authfuzz.workbench import Workbench
 
 DEFAULT_TARGET = "testbed"
@@ -106,6 +108,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"print a status line at most every SECONDS (default {DEFAULT_INTERVAL:.0f}; 0: off)",
     )
     group.addoption(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop checking after SECONDS (the rest is 'not checked: time', and the run fails)",
+    )
+    group.addoption(
+        "--fit-throttle",
+        action="store_true",
+        help="trim fuzzed examples until the run fits the target's throttles (explicit "
+        "examples, which exercise every cell, always stay)",
+    )
+    group.addoption(
         "--as-production",
         action="store_true",
         help="treat the target as production: no request that could change state is sent",
@@ -125,18 +140,34 @@ class RunState:
     with_findings: set[str] = field(default_factory=set)  # nodeids that reported a finding
     failed_without_finding: list[str] = field(default_factory=list)
     not_checked: dict[str, NotCheckedTest] = field(default_factory=dict)  # by nodeid
+    # Counted requests per test and throttle bucket (requests.json; bench/economy.py)
+    spent_by_test: dict[str, dict[str, int]] = field(default_factory=dict)
     unreachable: str | None = None  # why the run stopped early: the target went away
 
 
 @dataclass
 class RequestCounter:
-    """Per process: the client's count already shipped in a test report."""
+    """Per process: the client's figures already shipped in a test report."""
 
     client: Client
     reported: int = 0
+    spent: dict[str, int] = field(default_factory=dict)  # throttle bucket -> counted so far
+
+    def spent_since(self) -> dict[str, int]:
+        """What each throttle bucket spent since the last report (and remember it)."""
+        now = self.client.tally.snapshot()
+        delta = {label: n - self.spent.get(label, 0) for label, n in now.items()}
+        self.spent = now
+        return {label: n for label, n in delta.items() if n}
 
 
 _TARGET = pytest.StashKey[Target]()
+_TRIM = pytest.StashKey[int | None]()  # examples per fuzzed test after --fit-throttle
+_PLANNED = pytest.StashKey[bool]()
+_ABORTED = pytest.StashKey[str]()  # the run was refused before it started (exit code 2)
+RELEASE_FILES_INPUT = "authfuzz_release_files"
+DEADLINE_INPUT = "authfuzz_deadline"
+_DEADLINE = pytest.StashKey[float]()  # wall-clock time after which nothing more is checked
 _JOURNALS = pytest.StashKey[Path]()
 _STATE = pytest.StashKey[dict[str, Any]]()  # this process's custody report (own testbed)
 _DURING = pytest.StashKey[Reconciliation]()  # what this process's protector put back
@@ -146,12 +177,18 @@ DURING_OUTPUT = "authfuzz_restored_during"
 _REDACTOR = pytest.StashKey["Redact"]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
 REQUESTS_PROPERTY = "authfuzz_requests"
-REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html")
+REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html", "requests.json")
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter exists
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RunCollector(config), "authfuzz-run-collector")
+    seconds = config.getoption("max_seconds", None)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get(DEADLINE_INPUT) is not None:
+        config.stash[_DEADLINE] = float(workerinput[DEADLINE_INPUT])
+    elif seconds is not None:
+        config.stash[_DEADLINE] = time.time() + seconds
     if config.pluginmanager.get_plugin("terminalreporter") is not None:
         redact_terminal(config.get_terminal_writer(), lambda: _redactor(config))
     if config.getoption("hypothesis_profile", None) in (None, "default"):
@@ -263,6 +300,7 @@ def authfuzz_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> Iterator[Client]:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     client = Client(authfuzz_target, share=workers)
+    client.deadline = _deadline(request.config)
     journals = _journals(request.config)
     if journals is not None:
         client.ledger = Ledger(journal=journals / f"{_worker_id(request.config)}.jsonl")
@@ -329,6 +367,10 @@ def pytest_configure_node(node: Any) -> None:
     journals = _journals(node.config)
     if journals is not None:
         node.workerinput[JOURNALS_INPUT] = str(journals)
+    files = _release_files(node.config)
+    if files is not None:
+        node.workerinput[RELEASE_FILES_INPUT] = files
+    node.workerinput[DEADLINE_INPUT] = node.config.stash.get(_DEADLINE, None)
 
 
 @pytest.fixture
@@ -340,17 +382,112 @@ def authfuzz_cells(record_property: Any) -> Iterator[list[Cell]]:
         record_property(PROPERTY, cell.to_json())
 
 
+# -- the throttle plan -----------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Plan the run against the target's throttles, and trim it if asked and needed.
+
+    Every process that collects computes the same plan from the same items; the one that
+    reports (this process without xdist, the controller with it) prints it and stops a run
+    that does not fit. Workers apply the same trim, so every process runs the same tests.
+    """
+    if not _names_a_target(config):
+        return
+    target = configured_target(config)
+    if target.throttles is None or (target.is_production and not target.throttles):
+        return
+    decision = throttle_plan(
+        [item.nodeid for item in items],
+        target,
+        config.getoption("fit_throttle"),
+        processes=_processes(config),
+        release_files=_release_files(config),
+    )
+    if not _is_worker(config):
+        _report_plan(config, target, decision)
+    config.stash[_TRIM] = decision.plan.examples if decision.trimmed else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """With xdist the controller plans from the first worker's collection, before any test."""
+    config = node.config
+    if _PLANNED in config.stash or not _names_a_target(config):
+        return
+    config.stash[_PLANNED] = True
+    target = configured_target(config)
+    if target.throttles is None:
+        return
+    decision = throttle_plan(
+        ids,
+        target,
+        config.getoption("fit_throttle"),
+        processes=_processes(config),
+        release_files=_release_files(config),
+    )
+    _report_plan(config, target, decision)
+
+
+def _report_plan(config: pytest.Config, target: Target, decision: PlanDecision) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"authfuzz: {decision.describe()}")
+    if decision.stop is not None:
+        config.stash[_ABORTED] = decision.stop
+        pytest.exit(f"authfuzz: target {target.name!r}: {decision.stop}", returncode=2)
+
+
+def _processes(config: pytest.Config) -> int:
+    return max(1, int(getattr(config.option, "numprocesses", 0) or 0))
+
+
+def _release_files(config: pytest.Config) -> int | None:
+    """How many release files the target has (the v1 sweep reads 100 a request)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        value = workerinput.get(RELEASE_FILES_INPUT)
+        return int(value) if value is not None else None
+    collector = config.pluginmanager.get_plugin("authfuzz-run-collector")
+    shared = getattr(collector, "shared", None)
+    if shared is None or shared.custodian.start is None:
+        return None
+    return len(shared.custodian.start.table("release_file"))
+
+
+def _names_a_target(config: pytest.Config) -> bool:
+    """A gate run (``suites/``), or one's own tests against a target named with --target."""
+    return any(_in_suites(a) for a in config.args) or (config.getoption("target") != DEFAULT_TARGET)
+
+
 # -- checks that could not finish -------------------------------------------------------------
+
+
+def _deadline(config: pytest.Config) -> Deadline | None:
+    at = config.stash.get(_DEADLINE, None)
+    return None if at is None else Deadline(at, _time_is_up(config))
+
+
+def _time_is_up(config: pytest.Config) -> str:
+    return f"the run's --max-seconds ({config.getoption('max_seconds'):g} s) were up"
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     with _unfinished_checks(item):
+        trim = item.config.stash.get(_TRIM, None)
+        if trim == 0 and is_fuzzed(item):
+            pytest.skip("--fit-throttle: only the explicit examples fit the target's throttles")
         return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
+    trim = item.config.stash.get(_TRIM, None)
+    if trim:
+        apply_trim(item, trim)
     with _unfinished_checks(item):
         return (yield)
 
@@ -364,6 +501,9 @@ def _unfinished_checks(item: pytest.Item) -> Iterator[None]:
     exit code 3. Neither is a failure of the test, and neither is a pass.
     """
     try:
+        deadline = _deadline(item.config)
+        if deadline is not None:
+            deadline.check()
         yield
     except NotChecked as error:
         record = NotCheckedTest(item.nodeid, error.cause.value, error.reason)
@@ -417,6 +557,7 @@ def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
                         "sent": client.sent - counter.reported,
                         "budget_limit": client.budget.limit,
                         "budget_left": client.budget.remaining,
+                        "spent": counter.spent_since(),
                     }
                 ),
             )
@@ -531,6 +672,9 @@ class RunCollector:
                 self.state.requests.add(
                     data["worker"], data["sent"], data["budget_limit"], data["budget_left"]
                 )
+                spent = self.state.spent_by_test.setdefault(report.nodeid, {})
+                for label, n in data.get("spent", {}).items():
+                    spent[label] = spent.get(label, 0) + n
             elif name == NOT_CHECKED_PROPERTY:
                 record = NotCheckedTest.from_json(value)
                 self.state.not_checked.setdefault(record.nodeid, record)
@@ -616,7 +760,7 @@ class RunCollector:
         if _is_worker(self.config):
             return
         target_state = self._target_state()
-        if self._gated:
+        if self._gated and _ABORTED not in self.config.stash:
             self.summary = self._summary(target_state)
             self._write_reports(self.summary)
         if self.state.unreachable is not None:
@@ -676,18 +820,28 @@ class RunCollector:
             target_state_lines=[target_state.line(), *target_state.details()]
             if target_state is not None
             else [],
+            throttle_use=spend_against_limits(self.state.requests.spent(), target.throttles),
         )
 
     def _write_reports(self, summary: RunSummary) -> None:
         from authfuzz.poc.export import export_findings
-        from authfuzz.reports import html_report, json_report, markdown_report, sarif_report
+        from authfuzz.reports import (
+            html_report,
+            json_report,
+            markdown_report,
+            requests_report,
+            sarif_report,
+        )
 
         directory = Path(self.config.getoption("report_dir"))
         directory.mkdir(parents=True, exist_ok=True)
         data = summary.to_dict()
         findings, matrix = self.state.findings, self.state.matrix
-        json_path, markdown_path, sarif_path, html_path = (directory / n for n in REPORT_FILES)
+        json_path, markdown_path, sarif_path, html_path, requests_path = (
+            directory / n for n in REPORT_FILES
+        )
         json_report.write(json_path, findings, data)
+        requests_report.write(requests_path, data, self.state.spent_by_test)
         markdown_report.write(markdown_path, findings, data, matrix.render())
         sarif_report.write(sarif_path, findings, data, matrix)
         html_report.write(html_path, findings, data, matrix)

@@ -34,6 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 10; 0: off)",
     )
     parser.add_argument(
+        "--fit-throttle",
+        action="store_true",
+        help="trim fuzzed examples until the run fits the target's throttles (the explicit "
+        "examples, which exercise every cell, always stay)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="stop checking after SECONDS; what was not checked is listed, and the run fails",
+    )
+    parser.add_argument(
         "--as-production",
         action="store_true",
         help="treat the target as production: send nothing that could change state",
@@ -71,6 +83,10 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--progress-every", str(args.progress_every)]
     if args.as_production:
         pytest_args.append("--as-production")
+    if args.fit_throttle:
+        pytest_args.append("--fit-throttle")
+    if args.max_seconds is not None:
+        pytest_args += ["--max-seconds", str(args.max_seconds)]
     if args.workers:
         pytest_args += ["-n", args.workers]
     code = int(pytest.main(pytest_args + args.pytest_args))

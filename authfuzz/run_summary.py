@@ -177,6 +177,7 @@ class RunSummary:
     # the end screen; None when no process read the target (a run that stopped before).
     target_state: dict[str, object] | None = None
     target_state_lines: list[str] = field(default_factory=list)
+    throttle_use: str = ""  # counted requests per throttle bucket against the target's limits
 
     @property
     def verdict(self) -> str:

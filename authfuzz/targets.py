@@ -17,6 +17,7 @@ from typing import Any
 
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.principals import Principal, Principals, Role
+from authfuzz.throttles.rates import PYTHON_ORG, ThrottleConfigError, Throttles, parse_throttles
 
 DEFAULT_URL_PREFIX = "https://www.python.org/"
 
@@ -46,6 +47,9 @@ class Target:
     # vulnerable server (bulk deletes, method overrides, nested writes); those checks are
     # skipped with the reason instead of run inside a snapshot-and-restore.
     destructive: bool = True
+    # The target's throttle limits (python.org's real rates unless targets.toml says otherwise;
+    # None for a target without throttles, as the testbed the harness starts itself).
+    throttles: Throttles | None = PYTHON_ORG
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +79,7 @@ _TARGET_KEYS = {
     "max_requests",
     "start",
     "destructive",
+    "throttles",
     "principals",
 }
 _PRINCIPAL_KEYS = {
@@ -163,6 +168,13 @@ def _target(path: Path, name: str, body: Any) -> Target:
     if not isinstance(destructive, bool):
         raise TargetsFileError(f"{where}.destructive: must be true or false")
 
+    # The testbed the harness starts for itself runs with python.org's throttles lifted.
+    raw_throttles = body.get("throttles", False if start == "testbed" else None)
+    try:
+        throttles = parse_throttles(raw_throttles)
+    except ThrottleConfigError as error:
+        raise TargetsFileError(f"{where}.throttles: {error}") from None
+
     raw_principals = body.get("principals", [])
     if not isinstance(raw_principals, list):
         raise TargetsFileError(f"{where}.principals: use [[targets.{name}.principals]] tables")
@@ -186,6 +198,7 @@ def _target(path: Path, name: str, body: Any) -> Target:
         max_requests=max_requests,
         start=start,
         destructive=destructive,
+        throttles=throttles,
     )
 
 

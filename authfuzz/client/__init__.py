@@ -8,7 +8,7 @@
 - ``budget``: the request budget and rate limit; ``rendering``: curl lines and PoC requests.
 """
 
-from authfuzz.client.budget import BudgetExhaustedError
+from authfuzz.client.budget import BudgetExhaustedError, Deadline
 from authfuzz.client.client import Client
 from authfuzz.client.faults import FaultPolicy, TargetUnreachableError
 from authfuzz.client.messages import ApiRequest, ApiResponse, Pairs
@@ -20,6 +20,7 @@ __all__ = [
     "ApiResponse",
     "BudgetExhaustedError",
     "Client",
+    "Deadline",
     "FaultPolicy",
     "Pairs",
     "TargetUnreachableError",

@@ -53,3 +53,17 @@ class RateLimiter:
             self._next = max(now, self._next) + 1.0 / self.max_rps
         if delay > 0:
             time.sleep(delay)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The run's ``--max-seconds``: after ``at`` (wall clock, shared by every process) nothing
+    more is sent for a check, and what is left is not checked (custody's own requests still go:
+    what the run created must still be removed)."""
+
+    at: float
+    reason: str
+
+    def check(self) -> None:
+        if time.time() > self.at:
+            raise NotChecked(self.reason, Cause.TIME)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from urllib3.util.retry import RequestHistory
 
-from authfuzz.client.budget import RateLimiter, RequestBudget
+from authfuzz.client.budget import Deadline, RateLimiter, RequestBudget
 from authfuzz.client.faults import (
     NO_ANSWER_STATUSES,
     TRANSIENT_STATUSES,
@@ -69,6 +69,7 @@ class Client:
         self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
         self.tally = Tally()  # what each throttle bucket has spent
         self.started = time.monotonic()
+        self.deadline: Deadline | None = None  # --max-seconds
         self.ledger = Ledger()  # the custody fixture gives it a journal under pytest-xdist
         self.protector: Protector | None = None  # installed by custody, when it has begun
         self._sessions: dict[str, str] = {}
@@ -195,6 +196,8 @@ class Client:
         if custody:  # custody's few requests put the target back: never refused
             self.custody_sent += 1
         else:
+            if self.deadline is not None:
+                self.deadline.check()
             self.budget.spend()
         self.rate.wait()
         self.sent += 1

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from authfuzz.client.paths import detail_target, list_resource
+from authfuzz.api_shapes import OVERRIDE_HEADERS, detail_target, list_resource
 from authfuzz.not_checked import NotApplicableError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-OVERRIDE_HEADERS = frozenset({"x-http-method-override", "x-http-method", "x-method-override"})
 
 
 class ProductionGuardError(RuntimeError):

@@ -19,11 +19,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authfuzz.client.guard import OVERRIDE_HEADERS
-from authfuzz.client.messages import ApiRequest
-from authfuzz.client.paths import list_resource
+from authfuzz.api_shapes import OVERRIDE_HEADERS, list_resource
+
+if TYPE_CHECKING:
+    from authfuzz.client.messages import ApiRequest
 
 MARKER = "authfuzz"  # in the name or slug of everything the harness makes
 

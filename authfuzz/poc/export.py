@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authfuzz.client.guard import OVERRIDE_HEADERS
+from authfuzz.api_shapes import OVERRIDE_HEADERS
 from authfuzz.findings import Finding
 from authfuzz.poc.format import PocFileError, parse_poc
 from authfuzz.principals import Principals

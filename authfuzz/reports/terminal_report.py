@@ -35,6 +35,8 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
         f"tests     {tests.passed} passed, {tests.failed} failed, {tests.skipped} skipped",
         f"requests  {summary.requests.sent:,} sent; {_budget(summary)}",
     ]
+    if summary.throttle_use:
+        lines.append(f"throttles {summary.throttle_use}")
     if summary.cells_exercised or summary.cells_skipped or summary.cells_missing:
         lines.append(
             f"coverage  {summary.cells_exercised} cells exercised, "

@@ -13,10 +13,13 @@ The server's rules (release-api.md section 5), applied from the outside:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from authfuzz.client.messages import ApiRequest
-from authfuzz.client.paths import detail_target
+from authfuzz.api_shapes import detail_target
 from authfuzz.principals import Principals, Role
+
+if TYPE_CHECKING:
+    from authfuzz.client.messages import ApiRequest
 
 GUEST = "guest"
 ANONYMOUS = "anonymous"

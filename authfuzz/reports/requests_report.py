@@ -1,0 +1,22 @@
+"""``requests.json``: what the run spent, per throttle bucket and per test.
+
+For whoever plans runs against a throttled target: ``bench/economy.py`` reads it, and the
+cost table of the throttle plan (``authfuzz/throttles/costs.py``) is made from it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write(path: Path, summary: dict[str, object], by_test: dict[str, dict[str, int]]) -> None:
+    data = {
+        "requests": summary.get("requests"),
+        "requests_custody": summary.get("requests_custody"),
+        "by_bucket": summary.get("requests_by_bucket"),
+        "by_test": {
+            nodeid: dict(sorted(spent.items())) for nodeid, spent in sorted(by_test.items())
+        },
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

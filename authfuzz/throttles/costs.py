@@ -1,0 +1,52 @@
+"""The throttle plan's cost table: counted requests per gate test, by identity.
+
+Identities are symbolic (``v2 trusted``: the target's trusted staff principal; ``v2 user``:
+its first non-staff principal; ``v1 anonymous-or-guest``), mapped onto the target's own
+principals by ``plan``. The figures below the line are measured, not guessed: ``python
+bench/economy.py --write`` runs the ci gate against the embedded testbed and rewrites them,
+and ``tests/harness/test_throttle_plan.py`` fails when a run spends more than its plan said,
+so a change that makes the gate dearer shows up there and is re-measured, not ignored.
+"""
+
+from __future__ import annotations
+
+# Tests whose cost grows with the number of examples (Hypothesis and Schemathesis tests).
+FUZZED = frozenset(
+    {
+        "test_fuzzed_attempts_never_write",
+        "test_fuzzed_bulk_filters_stay_in_scope",
+        "test_fuzzed_urls_never_stored",
+        "test_negative_attempts_never_write",
+        "test_staff_url_writes_store_only_allowed_urls",
+        "test_stateful_chains",
+    }
+)
+STATEFUL = "test_stateful_chains"  # runs half the examples, as scenarios
+SWEEP = "test_no_stored_url_outside_the_policy"  # its v1 form reads SWEEP_PAGE files a request
+SWEEP_PAGE = 100
+# What each process spends besides its tests: custody's digests at the start and the end, a
+# second set of canaries; the measured run had one process, whose share is in its tests.
+PER_PROCESS: dict[str, float] = {"v2 trusted": 12.0}
+
+# -- measured by `python bench/economy.py --write` (ci profile, one process) --
+PER_TEST: dict[str, dict[str, float]] = {
+    "test_branch_example_never_writes": {"v2 trusted": 1.24},
+    "test_bulk_filter_example_stays_in_scope": {"v1 trusted": 0.13, "v2 trusted": 10.5},
+    "test_identity_probe": {"v2 anonymous-or-guest": 0.21, "v2 trusted": 0.03, "v2 user": 0.03},
+    "test_no_stored_url_outside_the_policy": {"v1 trusted": 0.5, "v2 trusted": 0.5},
+    "test_poc_is_fixed": {"v2 trusted": 5.75},
+    "test_positive_control_can_write": {
+        "v1 anonymous-or-guest": 0.05,
+        "v1 trusted": 0.35,
+        "v2 trusted": 7.2,
+    },
+    "test_url_category_example": {"v1 trusted": 0.04, "v2 trusted": 2.85},
+}
+PER_EXAMPLE: dict[str, dict[str, float]] = {
+    "test_fuzzed_attempts_never_write": {"v2 anonymous-or-guest": 0.01, "v2 trusted": 1.2},
+    "test_fuzzed_bulk_filters_stay_in_scope": {"v2 trusted": 10.5},
+    "test_fuzzed_urls_never_stored": {"v1 trusted": 0.03, "v2 trusted": 2.72},
+    "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.01, "v2 trusted": 1.9},
+    "test_staff_url_writes_store_only_allowed_urls": {"v1 trusted": 0.06, "v2 trusted": 2.34},
+    "test_stateful_chains": {"v1 trusted": 3.88, "v2 trusted": 13.5},
+}

@@ -1,0 +1,137 @@
+"""Before the run: what each throttle bucket will spend, against the target's limits.
+
+The estimate is the measured cost of each collected test (``costs``: counted requests per
+test, or per example for the fuzzed ones, by the identity that spends them), summed over the
+tests this run collected, plus each process's own (custody's digests, the canaries), plus
+the stored-URL sweep's pages for the number of release files the target has. It errs high
+(``MARGIN``, ``SLACK``): a plan is useful only as an upper bound.
+
+A plan that does not fit either stops the run before it starts (exit code 2, one line that
+says by how much), or, with ``--fit-throttle``, is trimmed: fuzzed examples go first, down to
+none, so the explicit examples, which exercise every cell of the matrix, always stay. A plan
+that does not fit even then stops the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from authfuzz.principals import Principals, Role
+from authfuzz.throttles import costs
+from authfuzz.throttles.buckets import ANONYMOUS, GUEST, Bucket
+from authfuzz.throttles.rates import Throttles
+
+MARGIN = 1.15  # relative: the costs are averages of one measured run
+SLACK = 5  # absolute: a bucket spent only by a few random draws varies by a few requests
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    bucket: Bucket
+    planned: int
+    limit: int
+    per: str
+
+    @property
+    def over(self) -> int:
+        return max(0, self.planned - self.limit)
+
+    def describe(self) -> str:
+        text = f"{self.bucket.label} {self.planned:,} of {self.limit:,}/{self.per}"
+        return text + (f" ({self.over:,} over)" if self.over else "")
+
+
+@dataclass(frozen=True)
+class Plan:
+    lines: tuple[PlanLine, ...]
+    examples: int  # per fuzzed test
+
+    @property
+    def fits(self) -> bool:
+        return all(line.over == 0 for line in self.lines)
+
+    def describe(self) -> str:
+        return " | ".join(line.describe() for line in self.lines)
+
+    def overage(self) -> str:
+        return "; ".join(line.describe() for line in self.lines if line.over)
+
+
+def test_function(nodeid: str) -> str:
+    """``suites/test_x.py::test_y[params]`` -> ``test_y``."""
+    return nodeid.split("::")[-1].split("[", 1)[0]
+
+
+def plan(
+    nodeids: Iterable[str],
+    examples: int,
+    principals: Principals,
+    throttles: Throttles,
+    *,
+    processes: int = 1,
+    release_files: int | None = None,
+) -> Plan:
+    """What a run of these tests, with ``examples`` per fuzzed test, spends per bucket."""
+    symbolic: dict[str, float] = {}
+    for nodeid in nodeids:
+        name = test_function(nodeid)
+        if name in costs.PER_EXAMPLE:
+            scale = examples if name != costs.STATEFUL else max(2, examples // 2) if examples else 0
+            for identity, cost in costs.PER_EXAMPLE[name].items():
+                symbolic[identity] = symbolic.get(identity, 0.0) + cost * scale
+        for identity, cost in costs.PER_TEST.get(name, {}).items():
+            symbolic[identity] = symbolic.get(identity, 0.0) + cost
+        if name == costs.SWEEP and release_files is not None and "v1" in nodeid:
+            extra_pages = max(0, math.ceil(release_files / costs.SWEEP_PAGE) - 1)
+            symbolic["v1 trusted"] = symbolic.get("v1 trusted", 0.0) + extra_pages
+    for identity, cost in costs.PER_PROCESS.items():
+        symbolic[identity] = symbolic.get(identity, 0.0) + cost * processes
+    lines = []
+    for identity, amount in sorted(symbolic.items()):
+        bucket = _bucket(identity, principals)
+        if bucket is None or amount <= 0:
+            continue
+        rate = throttles.limit(bucket.throttle)
+        lines.append(PlanLine(bucket, math.ceil(amount * MARGIN) + SLACK, rate.requests, rate.per))
+    return Plan(tuple(lines), examples)
+
+
+def fitted(
+    nodeids: list[str],
+    examples: int,
+    principals: Principals,
+    throttles: Throttles,
+    **kwargs: int | None,
+) -> Plan:
+    """The largest number of fuzzed examples (down to 0) whose plan fits, or the plan with 0."""
+    for trimmed in range(examples, -1, -1):
+        candidate = plan(nodeids, trimmed, principals, throttles, **kwargs)  # type: ignore[arg-type]
+        if candidate.fits:
+            return candidate
+    return candidate
+
+
+def _bucket(identity: str, principals: Principals) -> Bucket | None:
+    """``v2 trusted`` -> the bucket of the target's trusted principal, and so on."""
+    api, _, who = identity.partition(" ")
+    if who == "anonymous-or-guest":
+        return Bucket(api, GUEST if api == "v1" else ANONYMOUS)
+    if who == "trusted":
+        trusted = principals.trusted()
+        return Bucket(api, trusted.name) if trusted is not None else None
+    role = {"user": Role.USER, "staff": Role.STAFF}.get(who)
+    members = principals.with_role(role) if role is not None else ()
+    return Bucket(api, members[0].name) if members else None
+
+
+def spend_against_limits(spent: dict[str, int], throttles: Throttles | None) -> str:
+    """What each bucket spent in the run, against its limit (``v2 admin 2,571 of 3,000/day``)."""
+    if throttles is None:
+        return ""
+    parts = []
+    for label, n in sorted(spent.items()):
+        rate = throttles.limit(Bucket.from_label(label).throttle)
+        parts.append(f"{label} {n:,} of {rate.requests:,}/{rate.per}")
+    return " | ".join(parts)

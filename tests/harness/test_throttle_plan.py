@@ -1,0 +1,161 @@
+"""Throttles as a plan, and a bounded run: against a testbed with python.org's real throttles.
+
+- the plan's arithmetic: measured costs per test and example, the target's principals and
+  limits, trimming that drops fuzzed examples first and never the explicit ones;
+- a ci run does not fit one day of a v2 token (3,000 requests): it stops before it starts,
+  with one line that says by how much, and sends nothing but custody's reads;
+- with ``--fit-throttle`` it runs trimmed, the testbed's own throttles never answer 429, and
+  every bucket spends no more than the plan said (so the plan is an upper bound, and the cost
+  table has not gone stale);
+- a 429 with a long ``Retry-After`` ends the affected checks at once as not checked, and the
+  bucket is not asked again;
+- ``--max-seconds`` stops checking in time, lists what was not checked, and fails the run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from authfuzz.principals import Principal, Principals, Role
+from authfuzz.throttles import costs
+from authfuzz.throttles.plan import fitted, plan
+from authfuzz.throttles.rates import PYTHON_ORG, Rate, Throttles, parse_throttles
+from testbed.runner import Testbed
+from tests.harness.gate import GateRun, run_gate, write_targets
+
+PRINCIPALS = Principals(
+    (
+        Principal("admin", "admin", Role.STAFF, api_key="k" * 40, token="t" * 40),
+        Principal("user", "user", Role.USER, api_key="u" * 40, token="v" * 40),
+    )
+)
+EXPLICIT = [f"suites/test_url_policy.py::test_url_category_example[{n}]" for n in range(100)]
+FUZZED = [
+    f"suites/test_auth_branches.py::test_fuzzed_attempts_never_write[op{n}]" for n in range(10)
+]
+
+
+def _planned(text: str) -> dict[str, int]:
+    """``v2 admin 2,969 of 3,000/day | ...`` -> {"v2 admin": 2969, ...}"""
+    return {
+        label: int(n.replace(",", ""))
+        for label, n in re.findall(r"(v[12] [\w-]+) ([\d,]+) of [\d,]+/\w+", text)
+    }
+
+
+def _plan_line(run: GateRun) -> str:
+    return next(line for line in run.output.splitlines() if "throttle plan" in line)
+
+
+def test_the_plan_sums_measured_costs_against_the_targets_limits() -> None:
+    per_url = costs.PER_TEST["test_url_category_example"]["v2 trusted"]
+    per_example = costs.PER_EXAMPLE["test_fuzzed_attempts_never_write"]["v2 trusted"]
+    result = plan(EXPLICIT + FUZZED, 8, PRINCIPALS, PYTHON_ORG)
+    admin = next(line for line in result.lines if line.bucket.label == "v2 admin")
+    expected = (100 * per_url + 10 * 8 * per_example + costs.PER_PROCESS["v2 trusted"]) * 1.15 + 5
+    assert admin.planned == pytest.approx(expected, abs=1)
+    assert (admin.limit, admin.per) == (3000, "day")
+
+
+def test_trimming_drops_fuzzed_examples_first_and_keeps_every_explicit_one() -> None:
+    tight = Throttles(v2_user=Rate(400, "day"))
+    full = plan(EXPLICIT + FUZZED, 8, PRINCIPALS, tight)
+    trimmed = fitted(EXPLICIT + FUZZED, 8, PRINCIPALS, tight)
+    assert not full.fits and trimmed.fits and 0 <= trimmed.examples < 8
+    assert plan(EXPLICIT + FUZZED, trimmed.examples + 1, PRINCIPALS, tight).fits is False
+    # The explicit examples alone may not fit at all: then nothing does.
+    assert not fitted(EXPLICIT, 8, PRINCIPALS, Throttles(v2_user=Rate(10, "day"))).fits
+
+
+def test_throttles_in_targets_toml() -> None:
+    assert parse_throttles(None) == PYTHON_ORG and parse_throttles(False) is None
+    assert parse_throttles({"v2_user": "5000/day"}).v2_user == Rate(5000, "day")  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="'600 per hour' is not a rate"):
+        parse_throttles({"v1": "600 per hour"})
+
+
+@pytest.mark.slow
+def test_a_run_that_does_not_fit_stops_before_it_starts(tmp_path: Path) -> None:
+    with Testbed(throttle=True) as info:
+        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        run = run_gate(tmp_path, "--targets-file", str(targets), "--target", "real")
+        logged = info.logged_requests()
+    assert run.returncode == 2, run.output[-3000:]
+    stop = [line for line in run.output.splitlines() if "does not fit its throttles" in line]
+    assert stop and re.search(r"v2 admin [\d,]+ of 3,000/day \([\d,]+ over\)", stop[0])
+    assert "--fit-throttle" in stop[0]
+    assert {r["method"] for r in logged} == {"GET"}  # custody read the target; nothing else
+    assert "PASS" not in run.output and "authfuzz: GATE" not in run.output
+
+
+@pytest.mark.slow
+def test_fit_throttle_runs_within_the_real_throttles_and_the_plan_bounds_the_spend(
+    tmp_path: Path,
+) -> None:
+    with Testbed(throttle=True) as info:
+        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        run = run_gate(
+            tmp_path, "--targets-file", str(targets), "--target", "real", "--fit-throttle"
+        )
+        statuses = [r["status"] for r in info.logged_requests()]
+    assert run.returncode == 0, run.output[-3000:]
+    assert 429 not in statuses  # the testbed's own throttles never had to say no
+    line = _plan_line(run)
+    assert "trimmed by --fit-throttle" in line
+    planned = _planned(line)
+    spent = json.loads((run.report_dir / "requests.json").read_text())["by_bucket"]
+    assert spent and all(n <= planned.get(label, 0) for label, n in spent.items()), (line, spent)
+    # An upper bound, but not a wild one: the plan is within a factor of 1.5 of the spend.
+    assert spent["v2 admin"] * 1.5 >= planned["v2 admin"], (line, spent)
+    assert "throttles v1 admin" in run.output or "throttles v2 admin" in run.output
+
+
+@pytest.mark.slow
+def test_a_long_retry_after_ends_the_affected_checks_at_once(tmp_path: Path) -> None:
+    with Testbed(throttle=True) as info:
+        with requests.Session() as session:  # spend the anonymous v2 bucket (100 a day)
+            for _ in range(101):
+                session.get(f"{info.base_url}/api/v2/downloads/os/")
+        before = len(info.logged_requests())
+        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        started = time.monotonic()
+        run = run_gate(
+            tmp_path,
+            "--targets-file",
+            str(targets),
+            "--target",
+            "real",
+            "-k",
+            "test_identity_probe and v2",
+            select="suites/test_auth_branches.py",
+        )
+        took = time.monotonic() - started
+        throttled = [r for r in info.logged_requests()[before:] if r["status"] == 429]
+    assert run.returncode == 1, run.output[-3000:]
+    summary = json.loads((run.report_dir / "findings.json").read_text())["summary"]
+    assert summary["findings"] == 0
+    not_checked = summary["not_checked"]
+    assert not_checked["count"] >= 2 and set(not_checked["by_cause"]) == {"throttle"}
+    assert any("Retry-After" in t["reason"] for t in not_checked["tests"])
+    assert any("bucket is closed" in t["reason"] for t in not_checked["tests"])
+    assert len(throttled) == 1  # asked once; the bucket was then left alone
+    assert took < 60, took
+
+
+@pytest.mark.slow
+def test_max_seconds_stops_in_time_and_says_what_was_not_checked(tmp_path: Path) -> None:
+    started = time.monotonic()
+    run = run_gate(tmp_path, "--max-seconds", "6")
+    took = time.monotonic() - started
+    assert run.returncode == 1, run.output[-3000:]
+    assert took < 40, took
+    summary = json.loads((run.report_dir / "findings.json").read_text())["summary"]
+    assert summary["not_checked"]["by_cause"].get("time", 0) > 100
+    assert re.search(r"not checked: \d+ \(time \d+\); not a pass", run.output)
+    assert summary["target_state"]["unchanged"]  # what the cut-off checks made is gone
