@@ -57,12 +57,16 @@ ACCOUNTS: tuple[Account, ...] = (
 )
 
 
-def targets_toml(name: str, base_url: str, environment: str) -> str:
+def targets_toml(name: str, base_url: str, environment: str, throttled: bool = False) -> str:
     """A ``targets.toml`` text for a testbed already running at ``base_url``.
 
-    For tests and benchmarks that start a testbed themselves and point the gate at it.
+    For tests and benchmarks that start a testbed themselves and point the gate at it. A
+    testbed runs with python.org's throttles lifted unless started with them
+    (``Testbed(throttle=True)``): say which with ``throttled``, so the throttle plan agrees.
     """
     lines = [f'[targets.{name}]\nbase_url = "{base_url}"\nenvironment = "{environment}"\n']
+    if not throttled:
+        lines[0] += "throttles = false\n"
     for account in ACCOUNTS:
         lines.append(
             f'[[targets.{name}.principals]]\nname = "{account.name}"\n'

@@ -54,7 +54,11 @@ def throttle_plan(
     assert target.throttles is not None
     current = settings.default
     examples = int(current.max_examples) if current is not None else 0
-    options: dict[str, Any] = {"processes": processes, "release_files": release_files}
+    options: dict[str, Any] = {
+        "processes": processes,
+        "release_files": release_files,
+        "read_only": target.is_production,
+    }
     full = plan(nodeids, examples, target.principals, target.throttles, **options)
     if full.fits:
         return PlanDecision(full, examples, trimmed=False, stop=None)

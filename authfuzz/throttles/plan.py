@@ -72,11 +72,17 @@ def plan(
     *,
     processes: int = 1,
     release_files: int | None = None,
+    read_only: bool = False,
 ) -> Plan:
-    """What a run of these tests, with ``examples`` per fuzzed test, spends per bucket."""
+    """What a run of these tests, with ``examples`` per fuzzed test, spends per bucket.
+
+    ``read_only``: a production target, where only the read-only tests send anything.
+    """
     symbolic: dict[str, float] = {}
     for nodeid in nodeids:
         name = test_function(nodeid)
+        if read_only and name not in costs.READ_ONLY:
+            continue
         if name in costs.PER_EXAMPLE:
             scale = examples if name != costs.STATEFUL else max(2, examples // 2) if examples else 0
             for identity, cost in costs.PER_EXAMPLE[name].items():
@@ -103,7 +109,7 @@ def fitted(
     examples: int,
     principals: Principals,
     throttles: Throttles,
-    **kwargs: int | None,
+    **kwargs: int | bool | None,
 ) -> Plan:
     """The largest number of fuzzed examples (down to 0) whose plan fits, or the plan with 0."""
     for trimmed in range(examples, -1, -1):

@@ -37,12 +37,14 @@ class GateRun:
         return "\n".join(parts)
 
 
-def write_targets(tmp_path: Path, name: str, base_url: str, environment: str) -> Path:
+def write_targets(
+    tmp_path: Path, name: str, base_url: str, environment: str, throttled: bool = False
+) -> Path:
     """A targets file for an already running testbed, with the testbed's fixed accounts."""
     from testbed.principals import targets_toml
 
     path = tmp_path / "targets.toml"
-    path.write_text(targets_toml(name, base_url, environment))
+    path.write_text(targets_toml(name, base_url, environment, throttled))
     return path
 
 

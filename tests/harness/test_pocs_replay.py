@@ -362,7 +362,7 @@ def test_inconclusive_when_the_target_answers_429(
     path.write_text(ANONYMOUS_V2_PROBE)
     # python.org's throttles on: v2 gives an anonymous client 100 counted requests a day.
     with runner.Testbed(throttle=True) as info:
-        targets = write_targets(tmp_path, "throttled", info.base_url, "local")
+        targets = write_targets(tmp_path, "throttled", info.base_url, "local", throttled=True)
         with requests.Session() as session:
             for _ in range(101):
                 session.get(f"{info.base_url}/api/v2/downloads/os/")

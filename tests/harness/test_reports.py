@@ -553,6 +553,8 @@ def _chromium() -> str:
     for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
         if candidate and Path(candidate).exists():
             return candidate
+    if os.environ.get("AUTHFUZZ_REQUIRE_CHROMIUM"):  # CI installs it: a skip would hide a bug
+        pytest.fail("chromium is not installed, and AUTHFUZZ_REQUIRE_CHROMIUM is set")
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 

@@ -83,7 +83,7 @@ def test_throttles_in_targets_toml() -> None:
 @pytest.mark.slow
 def test_a_run_that_does_not_fit_stops_before_it_starts(tmp_path: Path) -> None:
     with Testbed(throttle=True) as info:
-        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        targets = write_targets(tmp_path, "real", info.base_url, "staging", throttled=True)
         run = run_gate(tmp_path, "--targets-file", str(targets), "--target", "real")
         logged = info.logged_requests()
     assert run.returncode == 2, run.output[-3000:]
@@ -99,7 +99,7 @@ def test_fit_throttle_runs_within_the_real_throttles_and_the_plan_bounds_the_spe
     tmp_path: Path,
 ) -> None:
     with Testbed(throttle=True) as info:
-        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        targets = write_targets(tmp_path, "real", info.base_url, "staging", throttled=True)
         run = run_gate(
             tmp_path, "--targets-file", str(targets), "--target", "real", "--fit-throttle"
         )
@@ -123,7 +123,7 @@ def test_a_long_retry_after_ends_the_affected_checks_at_once(tmp_path: Path) -> 
             for _ in range(101):
                 session.get(f"{info.base_url}/api/v2/downloads/os/")
         before = len(info.logged_requests())
-        targets = write_targets(tmp_path, "real", info.base_url, "staging")
+        targets = write_targets(tmp_path, "real", info.base_url, "staging", throttled=True)
         started = time.monotonic()
         run = run_gate(
             tmp_path,
