@@ -30,6 +30,12 @@ def _run(argv: list[str]) -> int:
     return main(argv)
 
 
+def _clean(argv: list[str]) -> int:
+    from authfuzz.clean import main
+
+    return main(argv)
+
+
 def _repro(argv: list[str]) -> int:
     from authfuzz.repro import main
 
@@ -44,6 +50,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "run": ("run the security gate (pytest suites) against a target", _run),
     "repro": ("run PoC files against a target: VULNERABLE or FIXED per step", _repro),
     "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
+    "clean": ("finish the clean-up of a run whose target went away before its end", _clean),
 }
 
 

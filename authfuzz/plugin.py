@@ -791,8 +791,17 @@ class RunCollector:
             report = StateReport.merged(self.states)
         journals = self.config.stash.get(_JOURNALS, None)
         if journals is not None:
-            if report is not None and report.left and self.shared is not None:
-                report.note = f"the run's ledger is kept in {journals}"
+            if (
+                report is not None
+                and self.shared is not None
+                and (report.left or not report.checked)
+            ):
+                extra = (
+                    f"the run's ledger (what it created) is kept in {journals}; once the "
+                    f"target is back: authfuzz clean --ledger {journals} --target "
+                    f"{self.config.getoption('target')}"
+                )
+                report.note = f"{report.note}; {extra}" if report.note else extra
             else:
                 shutil.rmtree(journals, ignore_errors=True)
         return report

@@ -41,6 +41,9 @@ def send_write(
         wait = response.retry_after
         if wait is not None and wait > policy.max_retry_after:
             return response  # a long throttle is not waited for: not checked
-        time.sleep(policy.backoff_before(attempt, wait))
+        if response.status != 0 or wait is not None:
+            # A 5xx or a 429 says the target is busy: give it the time it asked for, or back
+            # off. An answer lost on the way needs no pause: the read-back was one.
+            time.sleep(policy.backoff_before(attempt, wait))
         response = client.send(request, custody=custody)
     return response

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authfuzz.client.faults import TargetUnreachableError
 from authfuzz.custody.digest import RESOURCES, Digest
 from authfuzz.custody.ledger import Ledger
 from authfuzz.custody.reconcile import Reconciliation, reconcile
@@ -24,6 +25,7 @@ from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
 
 MAX_LISTED = 20
+START_DIGEST = "start-digest.json"  # beside the journals, for ``authfuzz clean``
 
 
 @dataclass
@@ -118,6 +120,8 @@ class Custodian:
 
     def begin(self) -> None:
         self.start = Digest.read(self.reader)
+        if self.journals is not None:
+            self.start.save(self.journals / START_DIGEST)
 
     def finish(self, during: Reconciliation | None = None) -> StateReport:
         report = StateReport()
@@ -133,7 +137,7 @@ class Custodian:
             end = Digest.read(self.reader)
             work = reconcile(self.reader, self.start, end, self.ledger, remove_ours=True)
             final = Digest.read(self.reader) if work.acted else end
-        except (ReadBackError, NotChecked) as error:
+        except (ReadBackError, NotChecked, TargetUnreachableError) as error:
             report.note = f"the target could not be read at the end: {error}"
             return report
         report.checked = True

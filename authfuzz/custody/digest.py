@@ -8,8 +8,11 @@ to say which ids changed and to address objects when putting them back.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from authfuzz.state import Reader, pk_from_uri
@@ -66,6 +69,25 @@ class Digest:
                 slug = str(fields.get("slug", ""))
                 entry = Entry(resource, slug, pk, fields, refs)
                 table[slug or f"(empty slug, id {pk})"] = entry
+        return cls(entries)
+
+    def save(self, path: Path) -> None:
+        """Keep the digest beside the run's ledger (for ``authfuzz clean``)."""
+        data = {
+            resource: [dataclasses.asdict(entry) for entry in table.values()]
+            for resource, table in self.entries.items()
+        }
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Digest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = {
+            resource: {
+                str(raw["slug"]) or f"(empty slug, id {raw['pk']})": Entry(**raw) for raw in rows
+            }
+            for resource, rows in data.items()
+        }
         return cls(entries)
 
     def resources(self) -> tuple[str, ...]:

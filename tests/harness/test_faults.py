@@ -179,6 +179,13 @@ def _gate_through(
     return run, proxy
 
 
+def findings_note(tmp_path: Path) -> str:
+    import json
+
+    summary = json.loads((tmp_path / "report" / "findings.json").read_text())["summary"]
+    return str(summary["target_state"]["note"])
+
+
 def _summary(run: GateRun) -> dict[str, object]:
     import json
 
@@ -250,8 +257,13 @@ def test_a_target_that_refuses_every_connection_is_exit_3_within_seconds(tmp_pat
 
 
 @pytest.mark.slow
-def test_a_target_that_goes_away_mid_run_is_exit_3(tmp_path: Path) -> None:
+def test_a_target_that_goes_away_mid_run_is_exit_3_and_clean_finishes_later(
+    tmp_path: Path,
+) -> None:
+    from tests.harness.test_custody import database_state
+
     with Testbed() as info, FaultProxy(info.base_url) as proxy:
+        before = database_state(info)
         targets = write_targets(tmp_path, "going", proxy.base_url, "staging")
         command = [
             sys.executable, "-m", "pytest", str(REPO / "suites/test_auth_branches.py"),
@@ -269,8 +281,28 @@ def test_a_target_that_goes_away_mid_run_is_exit_3(tmp_path: Path) -> None:
         refused = time.monotonic()
         output, _ = gate.communicate(timeout=120)
         took = time.monotonic() - refused
+        left_behind = database_state(info) != before
+        # The target is back (here: reached without the proxy): the clean-up can finish.
+        note = findings_note(tmp_path)
+        ledger = note.split("authfuzz clean --ledger ", 1)[1].split(" ", 1)[0]
+        (tmp_path / "direct").mkdir()
+        direct = write_targets(tmp_path / "direct", "going", info.base_url, "staging")
+        clean = subprocess.run(
+            [sys.executable, "-m", "authfuzz.cli", "clean", "--ledger", ledger,
+             "--target", "going", "--targets-file", str(direct)],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        after = database_state(info)
     assert gate.returncode == 3, output[-3000:]
     assert took < 30, took
     assert "transmissions in a row got no answer (last: connection refused)" in output
     assert "GATE FAILED, the target became unreachable" in output
+    # What the run made cannot be removed now; it says so, and where the ledger is kept.
+    assert "target state: NOT CHECKED: the target could not be read at the end" in output
+    assert "the run's ledger (what it created) is kept in" in note
     assert "Traceback" not in output
+    assert left_behind  # the canaries of the interrupted run
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "authfuzz clean: target state: unchanged" in clean.stdout
+    assert after == before
+    assert not Path(ledger).exists()
