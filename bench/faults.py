@@ -57,6 +57,8 @@ class Result:
     code: int
     findings: int
     failed: int  # tests that failed without a finding (the harness could not check)
+    failed_tests: tuple[str, ...]
+    output_tail: str  # the run's last lines, kept to explain a failure
     not_checked: int
     seconds: float
     requests: int
@@ -96,6 +98,8 @@ def run_once(defect: str, rate: float, seed: int, workers: int) -> Result:
         code=completed.returncode,
         findings=int(summary["findings"]),
         failed=len(summary["failed_without_finding"]),
+        failed_tests=tuple(summary["failed_without_finding"]),
+        output_tail="\n".join((completed.stdout + completed.stderr).splitlines()[-40:]),
         not_checked=int(summary["not_checked"]["count"]),
         seconds=seconds,
         requests=int(summary["requests"]),
@@ -121,6 +125,12 @@ def main() -> int:
                 f"  {defect} x{rate:g}: exit {result.code} in {result.seconds:.1f} s",
                 file=sys.stderr,
             )
+            if result.failed_tests:  # keep the evidence: a rare failure cannot be re-drawn
+                print(
+                    "    failed without a finding: " + ", ".join(result.failed_tests),
+                    file=sys.stderr,
+                )
+                print(result.output_tail, file=sys.stderr)
     header = (
         "| testbed | fault rate | exit | findings | failed w/o finding | not checked | requests "
         "| s | waiting imposed (s) | beyond baseline |"
