@@ -92,6 +92,7 @@ class Client:
             request.method,
             request.header_names(),
             request.has_body,
+            tuple(name for name, _ in request.query),
         )
         if custody:
             return self._exchange(request, custody=True)
@@ -102,6 +103,8 @@ class Client:
             request.headers,
             request.json_body,
             lambda resource, pk: self.ledger.owns(resource, pk),
+            request.query,
+            request.form or (),
         )
         if reach is None:
             return self._exchange(request)

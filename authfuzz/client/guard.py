@@ -2,8 +2,9 @@
 
 - The production guard. Against a target marked ``production`` only requests that cannot
   change state even on a vulnerable server go out: GET, HEAD or OPTIONS, with no body and no
-  method-override header (v1 turns ``GET`` + ``X-HTTP-Method-Override: DELETE`` into a
-  delete). The client calls ``check_request`` before every send, so no path can bypass it.
+  method override of any kind ``authfuzz.travel`` lists (v1 turns ``GET`` +
+  ``X-HTTP-Method-Override: DELETE`` into a delete; a middleware may do the same with
+  ``?_method=DELETE``). The client calls ``check_request`` before every send, so no path can bypass it.
 - Reach. A request that could, on a vulnerable server, change or destroy data that is not
   the run's own (a list-level delete, a method override to one, a nested write, a write to an
   object the run did not create, a new latest release) says so in ``could_touch_others``, with
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from authfuzz.api_shapes import OVERRIDE_HEADERS, detail_target, list_resource
+from authfuzz.api_shapes import OVERRIDE_HEADERS, OVERRIDE_PARAMS, detail_target, list_resource
+from authfuzz.api_shapes import effective_method as _effective
 from authfuzz.not_checked import NotApplicableError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -27,24 +29,38 @@ class ProductionGuardError(RuntimeError):
     """A request that could change state was about to be sent to a production target."""
 
 
-def could_change_state(method: str, header_names: Iterable[str], has_body: bool) -> str | None:
-    """Why this request could change state on a vulnerable server, or None if it cannot."""
+def could_change_state(
+    method: str, header_names: Iterable[str], has_body: bool, param_names: Iterable[str] = ()
+) -> str | None:
+    """Why this request could change state on a vulnerable server, or None if it cannot.
+
+    ``param_names`` are the query string's names: a ``_method`` there is an override too.
+    Any value counts, even an empty or a safe one: a server may read it differently.
+    """
     if method.upper() not in SAFE_METHODS:
         return f"method {method.upper()} can change state"
     overrides = sorted(n for n in header_names if n.lower() in OVERRIDE_HEADERS)
     if overrides:
         return f"header {overrides[0]} can turn a {method.upper()} into a write"
+    params = sorted(n for n in param_names if n.lower() in OVERRIDE_PARAMS)
+    if params:
+        return f"query parameter {params[0]} can turn a {method.upper()} into a write"
     if has_body:
         return f"a {method.upper()} with a body can be treated as a write"
     return None
 
 
 def check_request(
-    target_name: str, is_production: bool, method: str, header_names: Iterable[str], has_body: bool
+    target_name: str,
+    is_production: bool,
+    method: str,
+    header_names: Iterable[str],
+    has_body: bool,
+    param_names: Iterable[str] = (),
 ) -> None:
     if not is_production:
         return
-    reason = could_change_state(method, header_names, has_body)
+    reason = could_change_state(method, header_names, has_body, param_names)
     if reason is not None:
         raise ProductionGuardError(
             f"refused to send {method.upper()} to production target {target_name!r}: {reason}"
@@ -72,12 +88,11 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TRUE = (True, "true", "True", 1, "1")
 
 
-def effective_method(method: str, headers: Iterable[tuple[str, str]]) -> str:
-    """The method a server that honours overrides would apply (v1 honours them)."""
-    for name, value in headers:
-        if name.lower() in OVERRIDE_HEADERS and value.strip():
-            return value.strip().upper()
-    return method.upper()
+def effective_method(
+    method: str, headers: Iterable[tuple[str, str]], query: Iterable[tuple[str, str]] = ()
+) -> str:
+    """The method a server that honours overrides would apply (v1 honours the header)."""
+    return _effective(method, headers, query)
 
 
 def could_touch_others(
@@ -86,13 +101,15 @@ def could_touch_others(
     headers: Iterable[tuple[str, str]],
     body: Any,
     owns: Callable[[str, int], bool],
+    query: Iterable[tuple[str, str]] = (),
+    form: Iterable[tuple[str, str]] = (),
 ) -> Reach | None:
     """Why this request could reach data that is not the run's own, or None if it cannot.
 
     ``owns(resource, pk)`` says whether the run created that object.
     """
     headers = tuple(headers)
-    verb = effective_method(method, headers)
+    verb = _effective(method, headers, query, form)
     if verb not in _WRITES:
         return None
     if path.rstrip("/").endswith("/release_file/delete_by_release"):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from authfuzz.api_shapes import OVERRIDE_HEADERS, list_resource
+from authfuzz.api_shapes import list_resource, overrides
 
 if TYPE_CHECKING:
     from authfuzz.client.messages import ApiRequest
@@ -33,9 +33,10 @@ def creations(request: ApiRequest) -> list[tuple[str, str]]:
     """(resource, slug) of everything ``request`` could create on a vulnerable server."""
     resource = list_resource(request.path)
     body = request.json_body
-    overridden = any(name.lower() in OVERRIDE_HEADERS for name in request.header_names())
     if resource is None or not isinstance(body, dict):
         return []
+    # Any override counts, whatever it asks for: a server may read several differently.
+    overridden = overrides(request.headers, request.query, request.form or ())
     if request.method.upper() != "POST" and not overridden:
         return []
     found: list[tuple[str, str]] = []

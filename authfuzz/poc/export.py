@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authfuzz.api_shapes import OVERRIDE_HEADERS
+from authfuzz.api_shapes import OVERRIDE_HEADERS, OVERRIDE_PARAMS, effective_method
 from authfuzz.findings import Finding
 from authfuzz.poc.format import PocFileError, parse_poc
 from authfuzz.principals import Principals
@@ -142,9 +142,7 @@ def finding_to_poc(finding: Finding) -> tuple[str, str]:
     if where is None:
         raise NotExportableError(f"path {path!r} is outside the downloads API")
     api, resource = where.group("api"), where.group("resource")
-    effective = next(
-        (value.upper() for name, value in headers if name.lower() in OVERRIDE_HEADERS), method
-    )
+    effective = effective_method(method, headers, query, form or ())
     readback = None if invariant == "identity-is-guest" else _readback(path, effective, body)
     if invariant == "no-foreign-url" and (readback or {}).get("resource") != "release_file":
         raise NotExportableError("a URL finding that is not on a release file")
@@ -220,7 +218,9 @@ def _probe(
         for n, v in headers
         if n.lower() not in OVERRIDE_HEADERS and n.lower() != "content-type"
     ]
-    kept_query = [(k, v) for k, v in query if "{object." not in v]
+    kept_query = [
+        (k, v) for k, v in query if "{object." not in v and k.lower() not in OVERRIDE_PARAMS
+    ]
     probe: dict[str, Any] = {
         "name": f"{branch}: the same credential reads an unpublished release",
         "method": "GET",

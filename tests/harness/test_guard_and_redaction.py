@@ -41,6 +41,26 @@ def test_could_change_state(method: str, headers: tuple[str, ...], body: bool, s
     assert (could_change_state(method, headers, body) is None) is safe
 
 
+@pytest.mark.parametrize("name", ["_method", "_METHOD", "_Method"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_method_parameter_in_the_query_string_could_change_state(name: str, method: str) -> None:
+    reason = could_change_state(method, (), False, (name,))
+    assert reason is not None and name in reason
+    assert could_change_state(method, (), False, ("release", "method")) is None
+
+
+def test_every_override_of_the_travel_table_is_refused_for_production() -> None:
+    """The guard and the table cannot drift apart: each row's carrier is refused on each carrier."""
+    from authfuzz.travel import METHOD_OVERRIDES, Where
+
+    for row in METHOD_OVERRIDES:
+        for carrier in row.carriers:
+            headers = (row.name,) if row.where is Where.HEADER else ()
+            params = (row.name,) if row.where is Where.QUERY else ()
+            body = row.where is Where.FORM
+            assert could_change_state(carrier, headers, body, params) is not None, (row, carrier)
+
+
 def test_client_refuses_writes_to_production_before_any_network_io() -> None:
     # Port 9 on loopback: nothing listens, so a request that slipped through would raise
     # TargetUnreachableError instead of ProductionGuardError.

@@ -23,8 +23,12 @@ def _state_changing(requests: list[dict[str, str]]) -> list[dict[str, str]]:
         r
         for r in requests
         if could_change_state(
-            r["method"], ["X-HTTP-Method-Override"] if r["override"] else [], False
+            r["method"],
+            [name for name, _ in r["overrides"] if " " not in name],
+            False,
+            [name.split(" ", 1)[1] for name, _ in r["overrides"] if name.startswith("query ")],
         )
+        or any(name.startswith("form ") for name, _ in r["overrides"])
     ]
 
 
