@@ -26,7 +26,7 @@ def describe_request(request: ApiRequest) -> str:
     if request.form is not None:
         parts.append("form " + "&".join(f"{k}={v}" for k, v in request.form))
     elif request.json_body is not None:
-        parts.append("json " + json.dumps(request.json_body, sort_keys=True))
+        parts.append(f"{request.body_format} " + json.dumps(request.json_body, sort_keys=True))
     return " | ".join(parts)
 
 

@@ -25,9 +25,10 @@ class ApiRequest:
     path: str  # absolute path on the target, e.g. /api/v1/downloads/os/
     headers: Pairs = ()
     query: Pairs = ()
-    json_body: Any = None
-    form: Pairs | None = None
+    json_body: Any = None  # the body's data, sent in ``body_format``
+    form: Pairs | None = None  # explicit form pairs; replace ``json_body`` when set
     cookies: Pairs = ()
+    body_format: str = "json"  # json | xml | yaml | form | multipart (authfuzz.client.bodies)
 
     @property
     def has_body(self) -> bool:

@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 from urllib.parse import urlencode
 
+from authfuzz.client.bodies import encode_body, form_fields
 from authfuzz.client.messages import ApiRequest
 from authfuzz.redaction import Redactor
 
@@ -33,6 +34,7 @@ def redacted_request(
         if request.form is None
         else [[k, redactor.redact(v)] for k, v in request.form],
         "session_of": session_of,
+        **({} if request.body_format == "json" else {"body_format": request.body_format}),
     }
 
 
@@ -47,10 +49,24 @@ def render_curl(base_url: str, request: ApiRequest, redactor: Redactor) -> str:
     if request.form is not None:
         parts += ["--data", urlencode(list(request.form))]
     elif request.json_body is not None:
-        parts += ["-H", "Content-Type: application/json", "--data", json.dumps(request.json_body)]
+        parts += _curl_body(request)
     parts.append(base_url + request.url_path())
     rendered = " ".join(shlex.quote(part) for part in parts)
     return env_placeholders(redactor.redact(rendered))
+
+
+def _curl_body(request: ApiRequest) -> list[str]:
+    """The body as curl sends it in the request's format (multipart as ``-F`` fields)."""
+    if request.body_format == "multipart":
+        return [
+            part
+            for name, value in form_fields(request.json_body)
+            for part in ("-F", f"{name}={value}")
+        ]
+    if request.body_format == "json":
+        return ["-H", "Content-Type: application/json", "--data", json.dumps(request.json_body)]
+    body, content_type = encode_body(request.json_body, request.body_format)
+    return ["-H", f"Content-Type: {content_type}", "--data-binary", body.decode()]
 
 
 def env_placeholders(text: str) -> str:

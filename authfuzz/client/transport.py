@@ -11,7 +11,6 @@ environment, no redirects followed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +19,7 @@ import urllib3
 from urllib3 import HTTPHeaderDict
 
 from authfuzz import __version__
+from authfuzz.client.bodies import encode_body
 from authfuzz.client.faults import ClientRetry, FaultPolicy
 from authfuzz.client.messages import ApiRequest
 from authfuzz.secrecy import hide_query_strings_in_urllib3_logs
@@ -92,8 +92,7 @@ def encode(request: ApiRequest) -> tuple[HTTPHeaderDict, bytes | None]:
         body = urlencode(list(request.form)).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     elif request.json_body is not None:
-        body = json.dumps(request.json_body, allow_nan=False).encode()
-        headers["Content-Type"] = "application/json"
+        body, headers["Content-Type"] = encode_body(request.json_body, request.body_format)
     if request.cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in request.cookies)
     return headers, body

@@ -160,6 +160,8 @@ def finding_to_poc(finding: Finding) -> tuple[str, str]:
             step["json"] = body
         else:
             step["json_text"] = json.dumps(body, sort_keys=True)
+    if replay.get("body_format"):
+        step["body_format"] = str(replay["body_format"])
     if session:
         step["session"] = str(session)
     step["invariant"] = invariant

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authfuzz.client.bodies import FORMATS
 from authfuzz.client.guard import could_change_state
 from authfuzz.poc import placeholders
 
@@ -47,6 +48,7 @@ _STEP_KEYS = (
     "query",
     "json",
     "json_text",
+    "body_format",
     "form",
     "session",
     "invariant",
@@ -55,6 +57,9 @@ _STEP_KEYS = (
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _API_IN_PATH = re.compile(r"^/api/(v[0-9]+)/")
 _TOML_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
+
+
+BODY_FORMATS = FORMATS
 
 
 class PocFileError(ValueError):
@@ -91,6 +96,7 @@ class Step:
     query: Pairs = ()
     json_body: Any = None
     form_body: Pairs | None = None
+    body_format: str = "json"  # how json_body travels: json, xml, yaml, form or multipart
     session: str | None = None  # principal reference whose session cookie is attached
     readbacks: tuple[Readback, ...] = ()
     line: int = 0
@@ -101,7 +107,12 @@ class Step:
 
     def could_change_state(self) -> str | None:
         """Why this step could write on a vulnerable server (the guard's rule), or None."""
-        reason = could_change_state(self.method, (name for name, _ in self.headers), self.has_body)
+        reason = could_change_state(
+            self.method,
+            (name for name, _ in self.headers),
+            self.has_body,
+            (name for name, _ in self.query),
+        )
         if reason is None and self.session is not None:
             reason = "getting a session cookie needs a login POST"
         return reason
@@ -391,6 +402,12 @@ class _Reader:
         json_body = self._json(raw, where, key_line)
         if form_body is not None and json_body is not None:
             raise self.fail(key_line("form"), f"{where}: give form or a JSON body, not both")
+        body_format = raw.get("body_format", "json")
+        if body_format not in BODY_FORMATS:
+            raise self.fail(
+                key_line("body_format"),
+                f"{where}: body_format must be one of {', '.join(BODY_FORMATS)}",
+            )
 
         session = raw.get("session")
         if session is not None and (
@@ -415,6 +432,7 @@ class _Reader:
             query=query,
             json_body=json_body,
             form_body=form_body,
+            body_format=body_format,
             session=session,
             readbacks=readbacks,
             line=header,
@@ -527,7 +545,10 @@ class _Reader:
             # The request itself must be read-only; a session cookie is allowed (its login
             # is a POST, so such a step never runs on production, and never in a [[probe]]).
             reason = could_change_state(
-                step.method, (name for name, _ in step.headers), step.has_body
+                step.method,
+                (name for name, _ in step.headers),
+                step.has_body,
+                (name for name, _ in step.query),
             )
             if reason is not None:
                 raise self.fail(

@@ -217,6 +217,7 @@ class _StepRun:
             json_body=_fill_json(step.json_body, text),
             form=None if step.form_body is None else pairs(step.form_body),
             cookies=cookies,
+            body_format=step.body_format,
         )
 
     # -- running ------------------------------------------------------------------------------
