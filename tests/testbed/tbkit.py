@@ -17,8 +17,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 import requests
+import yaml
 
 from testbed.principals import ACCOUNTS, Account
 from testbed.runner import Testbed, TestbedInfo
@@ -369,6 +371,44 @@ def v2_file_body(info: TestbedInfo, slug: str | None = None, **overrides: Any) -
     }
     body.update(overrides)
     return body
+
+
+# --------------------------------------------------------------------------------------------
+# v1 body formats other than JSON (Tastypie's XML and YAML deserializers)
+# --------------------------------------------------------------------------------------------
+
+XML = "application/xml"
+YAML = "text/yaml"  # the only YAML type Tastypie 0.15 takes; application/x-yaml gets 415
+
+
+def _xml_value(name: str, value: Any) -> str:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return f'<{name} type="boolean">{value}</{name}>'
+    if isinstance(value, int):
+        return f'<{name} type="integer">{value}</{name}>'
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def xml_body(body: dict[str, Any]) -> str:
+    """A flat body as Tastypie's XML deserializer reads it.
+
+    Empty strings are left out: an empty element reads as None, which the NOT NULL text
+    columns refuse, while a missing field gets the model's "" default.
+    """
+    elements = "".join(_xml_value(k, v) for k, v in body.items() if v != "")
+    return f"<?xml version='1.0' encoding='utf-8'?>\n<object>{elements}</object>"
+
+
+def yaml_body(body: dict[str, Any]) -> str:
+    return yaml.safe_dump(body, sort_keys=False)
+
+
+def formatted(body: dict[str, Any], content_type: str) -> str:
+    if content_type == XML:
+        return xml_body(body)
+    if content_type == YAML:
+        return yaml_body(body)
+    raise AssertionError(content_type)
 
 
 # --------------------------------------------------------------------------------------------
