@@ -65,6 +65,26 @@ DEFECTS: tuple[Defect, ...] = (
         "so https://www.python.org.evil.example/ passes",
         "hypothetical regression of pythondotorg#2947",
     ),
+    Defect(
+        "key-extension",
+        "v1: the key comparison stops at the stored key's length, so the key plus a suffix passes",
+        "new defect class (issue 11): a truncating comparison accepts longer credentials",
+    ),
+    Defect(
+        "username-strip",
+        "v1: whitespace around the username (a second space, a tab, before the colon) is stripped",
+        "new defect class (issue 11): credential normalisation widens what the header accepts",
+    ),
+    Defect(
+        "trusted-network",
+        "v1: no key needed from 10.0.0.0/8, with the client address taken from X-Real-IP",
+        "new defect class (issue 11): network trust keyed on a client-controlled header",
+    ),
+    Defect(
+        "sidecar-check-json-only",
+        "v1: the sidecar URL rule reads the raw body as JSON, so XML and YAML bodies skip it",
+        "new defect class (issue 11): a validation rule that depends on the body format",
+    ),
 )
 
 DEFECT_NAMES: frozenset[str] = frozenset(d.name for d in DEFECTS)

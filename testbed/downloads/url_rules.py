@@ -39,13 +39,14 @@ def accepted_prefixes() -> tuple[str, ...]:
 
 
 def release_file_url_errors(
-    values: dict[str, Any], stored: dict[str, Any] | None
+    values: dict[str, Any], stored: dict[str, Any] | None, *, sidecars: bool = True
 ) -> dict[str, list[str]]:
     """Errors per field for a release file's URL values.
 
     ``stored`` holds the values already in the database for an existing row:
     an unchanged legacy value is exempt from the https rule, never from the
-    sidecar rule.
+    sidecar rule. ``sidecars=False`` leaves the sidecar rule out (only the
+    sidecar-check-json-only defect asks for that).
     """
     errors: dict[str, list[str]] = {}
     prefixes = accepted_prefixes()
@@ -58,6 +59,15 @@ def release_file_url_errors(
         if not str(value).startswith(prefixes):
             errors.setdefault(field, []).append(HTTPS_MESSAGE)
 
+    if sidecars:
+        for field, messages in sidecar_url_errors(values).items():
+            errors.setdefault(field, []).extend(messages)
+    return errors
+
+
+def sidecar_url_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    """The sidecar rule alone: each non-empty sidecar is exactly ``url`` plus its suffix."""
+    errors: dict[str, list[str]] = {}
     url = values.get("url") or ""
     if url and not defect_on("sidecar-mismatch"):
         for field, suffix in SIDECAR_SUFFIXES.items():

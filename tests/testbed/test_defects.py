@@ -5,7 +5,8 @@ raw SQL write, for the schema defects) that succeeds and really writes (checked 
 database) when the switch is on, and is refused without writing anything when it is off.
 With only one switch on, the reproductions of the other switches stay refused, except where
 one defect necessarily implies another (no URL rule at all also admits http:// and
-look-alike hosts).
+look-alike hosts; see ``IMPLIES``). ``BOUNDS`` lists the neighbouring forms a switch must leave
+as HEAD has them, so that each defect is found only through its own sub-form.
 """
 
 from __future__ import annotations
@@ -204,6 +205,26 @@ def _url_repros(defect: str, kind: str, *, database: bool = False) -> list[Repro
     return repros
 
 
+def _v1_key(key: str, username: str = "admin", space: str = " ") -> dict[str, str]:
+    return {"Authorization": f"ApiKey{space}{username}:{key}"}
+
+
+def _v1_post_file_as(content_type: str) -> Callable[[TestbedInfo, dict[str, Any]], int]:
+    """The staff POST of ``_v1_post_file``, with the body in XML or YAML."""
+
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        body = tbkit.v1_file_body(**ctx["values"])
+        return tbkit.call(
+            info,
+            "POST",
+            "/api/v1/downloads/release_file/",
+            headers={**apikey(ADMIN), "Content-Type": content_type},
+            data=tbkit.formatted(body, content_type).encode(),
+        ).status_code
+
+    return attempt
+
+
 REPROS: list[Repro] = [
     Repro(
         "guest-fallthrough",
@@ -272,12 +293,168 @@ REPROS: list[Repro] = [
     *_url_repros("http-urls", "http"),
     *_url_repros("sidecar-mismatch", "sidecar"),
     *_url_repros("lookalike-host", "lookalike", database=True),
+    Repro(
+        "key-extension",
+        "right-key-plus-suffix",
+        201,
+        401,
+        _new_os,
+        _post_v1_os(lambda info: _v1_key(ADMIN.api_key + "abc")),
+        _os_created,
+    ),
+    Repro(
+        "username-strip",
+        "second-space-before-username",
+        201,
+        401,
+        _new_os,
+        _post_v1_os(lambda info: _v1_key(ADMIN.api_key, space="  ")),
+        _os_created,
+    ),
+    Repro(
+        "username-strip",
+        "tab-before-username",
+        201,
+        401,
+        _new_os,
+        _post_v1_os(lambda info: _v1_key(ADMIN.api_key, space=" \t")),
+        _os_created,
+    ),
+    Repro(
+        "username-strip",
+        "space-before-colon",
+        201,
+        401,
+        _new_os,
+        _post_v1_os(lambda info: _v1_key(ADMIN.api_key, username="admin ")),
+        _os_created,
+    ),
+    Repro(
+        "trusted-network",
+        "x-real-ip-build-network",
+        201,
+        401,
+        _new_os,
+        _post_v1_os(lambda info: {"X-Real-IP": "10.0.0.1"}),
+        _os_created,
+    ),
+    Repro(
+        "sidecar-check-json-only",
+        "v1-post-release-file-xml",
+        201,
+        400,
+        _file_prepare("sidecar"),
+        _v1_post_file_as(tbkit.XML),
+        _file_stored,
+    ),
+    Repro(
+        "sidecar-check-json-only",
+        "v1-post-release-file-yaml",
+        201,
+        400,
+        _file_prepare("sidecar"),
+        _v1_post_file_as(tbkit.YAML),
+        _file_stored,
+    ),
 ]
 
-# Switching off every URL rule necessarily admits http:// and look-alike hosts too.
-IMPLIES: dict[str, set[str]] = {"no-url-constraint": {"http-urls", "lookalike-host"}}
+# Switching off every URL rule necessarily admits http:// and look-alike hosts too; switching
+# off the sidecar rule everywhere switches it off for XML and YAML bodies too; a known username
+# with any key at all admits the right key with a suffix.
+IMPLIES: dict[str, set[str]] = {
+    "guest-fallthrough": {"key-extension"},
+    "no-url-constraint": {"http-urls", "lookalike-host"},
+    "sidecar-mismatch": {"sidecar-check-json-only"},
+}
 
 REPRO_IDS = [str(r) for r in REPROS]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A neighbour of a switch's reproduction that the switch must leave as HEAD has it.
+
+    With the switch on (and on the clean testbed) the request gets ``status`` and writes
+    only if ``writes``: the forms the defect does not admit stay refused, so only its own
+    sub-form finds it, and the controls that write at HEAD (the exact key) still do. A
+    non-staff identity the defect does establish is refused with 403 where HEAD, seeing no
+    identity at all, says 401 (``head_status``); either way nothing is written.
+    """
+
+    defect: str
+    id: str
+    status: int
+    writes: bool
+    prepare: Callable[[TestbedInfo], dict[str, Any]]
+    attempt: Callable[[TestbedInfo, dict[str, Any]], Outcome]
+    wrote: Callable[[TestbedInfo, dict[str, Any]], bool]
+    head_status: int | None = None  # None: the same as with the switch on
+
+    def __str__(self) -> str:
+        return f"{self.defect}/{self.id}"
+
+
+def _refused_post_v1(defect: str, id: str, headers: dict[str, str]) -> Bound:
+    return Bound(defect, id, 401, False, _new_os, _post_v1_os(lambda info: headers), _os_created)
+
+
+KEY = ADMIN.api_key
+
+
+BOUNDS: list[Bound] = [
+    Bound(
+        "key-extension",
+        "exact-key-still-writes",
+        201,
+        True,
+        _new_os,
+        _post_v1_os(lambda info: _v1_key(KEY)),
+        _os_created,
+    ),
+    _refused_post_v1("key-extension", "wrong-key-same-length", _v1_key(USER.api_key)),
+    _refused_post_v1("key-extension", "right-key-short-by-one", _v1_key(KEY[:-1])),
+    _refused_post_v1("key-extension", "suffix-on-a-wrong-key", _v1_key(USER.api_key + "abc")),
+    _refused_post_v1("username-strip", "space-inside-username", _v1_key(KEY, username="ad min")),
+    _refused_post_v1("username-strip", "space-before-key", _v1_key(" " + KEY)),
+    _refused_post_v1("username-strip", "username-in-upper-case", _v1_key(KEY, username="ADMIN")),
+    _refused_post_v1(
+        "trusted-network", "x-forwarded-for-build-network", {"X-Forwarded-For": "10.0.0.1"}
+    ),
+    _refused_post_v1("trusted-network", "x-real-ip-loopback", {"X-Real-IP": "127.0.0.1"}),
+    _refused_post_v1("trusted-network", "x-client-ip-build-network", {"X-Client-IP": "10.0.0.1"}),
+    _refused_post_v1(
+        "trusted-network",
+        "x-real-ip-build-network-with-a-wrong-key",
+        {"X-Real-IP": "10.0.0.1", **_v1_key(USER.api_key)},
+    ),
+    Bound(
+        "sidecar-check-json-only",
+        "v1-post-release-file-json",
+        400,
+        False,
+        _file_prepare("sidecar"),
+        _v1_post_file,
+        _file_stored,
+    ),
+    Bound(
+        "sidecar-check-json-only",
+        "v1-post-release-file-xml-foreign-host",
+        400,
+        False,
+        _file_prepare("foreign"),
+        _v1_post_file_as(tbkit.XML),
+        _file_stored,
+    ),
+    Bound(
+        "sidecar-check-json-only",
+        "v1-post-release-file-yaml-http",
+        400,
+        False,
+        _file_prepare("http"),
+        _v1_post_file_as(tbkit.YAML),
+        _file_stored,
+    ),
+]
 
 
 def _run(info: TestbedInfo, repro: Repro) -> tuple[Outcome, bool, bool]:
@@ -300,8 +477,19 @@ def _assert_refused(info: TestbedInfo, repro: Repro) -> None:
     assert not wrote and not changed, f"{repro} on {sorted(info.defects)}: the database changed"
 
 
+def _assert_bound(info: TestbedInfo, bound: Bound) -> None:
+    ctx = bound.prepare(info)
+    before = tbkit.snapshot(info)
+    outcome = bound.attempt(info, ctx)
+    found = (outcome, bound.wrote(info, ctx), tbkit.snapshot(info) != before)
+    status = bound.status if info.defects or bound.head_status is None else bound.head_status
+    expected = (status, bound.writes, bound.writes)
+    assert found == expected, f"{bound} on {sorted(info.defects)}: {found} instead of {expected}"
+
+
 def test_every_switch_has_a_reproduction() -> None:
     assert {r.defect for r in REPROS} == DEFECT_NAMES
+    assert {b.defect for b in BOUNDS} <= DEFECT_NAMES
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,6 +524,17 @@ def test_switch_on_reopens_nothing_else(switched: TestbedInfo) -> None:
         if (outcome, wrote, changed) != expected:
             wrong.append(f"{repro}: {(outcome, wrote, changed)} instead of {expected}")
     assert not wrong, f"with only {defect} on:\n" + "\n".join(wrong)
+
+
+def test_switch_on_keeps_the_neighbouring_forms_as_head_has_them(switched: TestbedInfo) -> None:
+    (defect,) = switched.defects
+    for bound in [b for b in BOUNDS if b.defect == defect]:
+        _assert_bound(switched, bound)
+
+
+@pytest.mark.parametrize("bound", BOUNDS, ids=[str(b) for b in BOUNDS])
+def test_neighbouring_forms_are_the_same_at_head(testbed: TestbedInfo, bound: Bound) -> None:
+    _assert_bound(testbed, bound)
 
 
 @pytest.mark.parametrize("repro", REPROS, ids=REPRO_IDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from testbed.downloads.api_v1.authentication import ApiKeyOrGuestAuthentication
 from testbed.downloads.api_v1.authorization import OnlyPublishedAuthorization, StaffAuthorization
 from testbed.downloads.models import OS, Release, ReleaseFile
 from testbed.downloads.switches import defect_on
+from testbed.downloads.url_rules import URL_FIELDS, release_file_url_errors, sidecar_url_errors
 
 EXACT = ("exact",)
 
@@ -34,11 +36,33 @@ class ReleaseFileValidation(Validation):
     """Runs the model's URL rules after hydration, before authorization (as on python.org)."""
 
     def is_valid(self, bundle: Any, request: HttpRequest | None = None) -> dict[str, Any]:
+        if defect_on("sidecar-check-json-only"):
+            return self._sidecars_as_submitted_in_json(bundle, request)
         try:
             bundle.obj.clean()
         except ValidationError as error:
             return dict(error.message_dict)
         return {}
+
+    @staticmethod
+    def _sidecars_as_submitted_in_json(bundle: Any, request: HttpRequest | None) -> dict[str, Any]:
+        """Defect sidecar-check-json-only: "compare the sidecars with the exact strings sent".
+
+        The https rule still runs on the hydrated object, but the sidecar rule is fed the raw
+        body re-read with json.loads. Tastypie also takes XML and YAML bodies; for those the
+        re-read fails, gives {} (no url), and the sidecar rule silently passes.
+        """
+        values = {field: getattr(bundle.obj, field) for field in URL_FIELDS}
+        errors = release_file_url_errors(values, None, sidecars=False)  # v1 only ever creates
+        try:
+            submitted = json.loads(request.body) if request is not None else {}
+        except ValueError:
+            submitted = {}
+        if not isinstance(submitted, dict):
+            submitted = {}
+        for field, messages in sidecar_url_errors(submitted).items():
+            errors.setdefault(field, []).extend(messages)
+        return errors
 
 
 class DownloadsMeta:
