@@ -66,6 +66,11 @@ DEFECTS: tuple[Defect, ...] = (
         "hypothetical regression of pythondotorg#2947",
     ),
     Defect(
+        "v2-basic-auth",
+        "v2: HTTP Basic with a user's password is accepted next to the token",
+        "new defect class (issue 11): a second, password-based scheme on the token-only API",
+    ),
+    Defect(
         "key-extension",
         "v1: the key comparison stops at the stored key's length, so the key plus a suffix passes",
         "new defect class (issue 11): a truncating comparison accepts longer credentials",
@@ -74,6 +79,11 @@ DEFECTS: tuple[Defect, ...] = (
         "username-strip",
         "v1: whitespace around the username (a second space, a tab, before the colon) is stripped",
         "new defect class (issue 11): credential normalisation widens what the header accepts",
+    ),
+    Defect(
+        "proxy-user-header",
+        "v2: an X-Forwarded-User header names the user, as if a proxy had authenticated it",
+        "new defect class (issue 11): trusting an identity header the client can send itself",
     ),
     Defect(
         "trusted-network",

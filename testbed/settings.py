@@ -71,6 +71,13 @@ AUTHFUZZ_DEFECTS = frozenset(_config.get("defects", []))
 AUTHFUZZ_THROTTLE = bool(_config.get("throttle", True))
 AUTHFUZZ_REQUEST_LOG = _config.get("request_log")
 
+# Only the proxy-user-header defect needs a backend that answers authenticate(remote_user=...).
+if "proxy-user-header" in AUTHFUZZ_DEFECTS:
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "testbed.downloads.api_v2.authentication.ExistingRemoteUserBackend",
+    ]
+
 TASTYPIE_DEFAULT_FORMATS = ["json", "xml", "yaml"]
 TASTYPIE_FULL_DEBUG = False
 

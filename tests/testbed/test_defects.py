@@ -11,6 +11,7 @@ as HEAD has them, so that each defect is found only through its own sub-form.
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import tbkit
-from tbkit import ADMIN, KEYLESS_STAFF, RETIRED, USER, apikey, token
+from tbkit import ADMIN, KEYLESS_STAFF, RETIRED, USER, apikey, basic, token
 
 from testbed.defects import DEFECT_NAMES, DEFECTS, UnknownDefectError, parse_defects
 from testbed.runner import Testbed
@@ -205,6 +206,15 @@ def _url_repros(defect: str, kind: str, *, database: bool = False) -> list[Repro
     return repros
 
 
+def _post_v2_os(headers: Callable[[TestbedInfo], dict[str, str]]) -> Any:
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        return tbkit.call(
+            info, "POST", "/api/v2/downloads/os/", headers=headers(info), json=ctx["body"]
+        ).status_code
+
+    return attempt
+
+
 def _v1_key(key: str, username: str = "admin", space: str = " ") -> dict[str, str]:
     return {"Authorization": f"ApiKey{space}{username}:{key}"}
 
@@ -294,6 +304,15 @@ REPROS: list[Repro] = [
     *_url_repros("sidecar-mismatch", "sidecar"),
     *_url_repros("lookalike-host", "lookalike", database=True),
     Repro(
+        "v2-basic-auth",
+        "basic-admin-password",
+        201,
+        401,
+        _new_os,
+        _post_v2_os(lambda info: basic(ADMIN)),
+        _os_created,
+    ),
+    Repro(
         "key-extension",
         "right-key-plus-suffix",
         201,
@@ -327,6 +346,15 @@ REPROS: list[Repro] = [
         401,
         _new_os,
         _post_v1_os(lambda info: _v1_key(ADMIN.api_key, username="admin ")),
+        _os_created,
+    ),
+    Repro(
+        "proxy-user-header",
+        "x-forwarded-user-admin",
+        201,
+        401,
+        _new_os,
+        _post_v2_os(lambda info: {"X-Forwarded-User": "admin"}),
         _os_created,
     ),
     Repro(
@@ -398,10 +426,36 @@ def _refused_post_v1(defect: str, id: str, headers: dict[str, str]) -> Bound:
     return Bound(defect, id, 401, False, _new_os, _post_v1_os(lambda info: headers), _os_created)
 
 
+def _refused_post_v2(defect: str, id: str, headers: dict[str, str], status: int = 401) -> Bound:
+    attempt = _post_v2_os(lambda info: headers)
+    return Bound(defect, id, status, False, _new_os, attempt, _os_created, head_status=401)
+
+
+def _unknown_user(info: TestbedInfo) -> dict[str, Any]:
+    return {**_new_os(info), "username": tbkit.unique("nobody")}
+
+
+def _post_v2_os_as_forwarded_user(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+    return _post_v2_os(lambda info: {"X-Forwarded-User": ctx["username"]})(info, ctx)
+
+
+def _os_or_user_created(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    made_user = tbkit.count(info, "auth_user", "username = ?", (ctx["username"],)) > 0
+    return made_user or _os_created(info, ctx)
+
+
 KEY = ADMIN.api_key
 
 
+def _basic(username: str, password: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
 BOUNDS: list[Bound] = [
+    _refused_post_v2("v2-basic-auth", "basic-wrong-password", _basic("admin", USER.password)),
+    _refused_post_v2("v2-basic-auth", "basic-non-staff-password", basic(USER), status=403),
+    _refused_post_v2("v2-basic-auth", "basic-inactive-staff-password", basic(RETIRED)),
     Bound(
         "key-extension",
         "exact-key-still-writes",
@@ -417,6 +471,31 @@ BOUNDS: list[Bound] = [
     _refused_post_v1("username-strip", "space-inside-username", _v1_key(KEY, username="ad min")),
     _refused_post_v1("username-strip", "space-before-key", _v1_key(" " + KEY)),
     _refused_post_v1("username-strip", "username-in-upper-case", _v1_key(KEY, username="ADMIN")),
+    *(
+        _refused_post_v2("proxy-user-header", f"{name.lower()}-admin", {name: "admin"})
+        for name in (
+            "X-Remote-User",
+            "Remote-User",
+            "X-Auth-Request-User",
+            "X-User",
+            "X-Webauth-User",
+        )
+    ),
+    _refused_post_v2(
+        "proxy-user-header", "x-forwarded-user-non-staff", {"X-Forwarded-User": "user"}, 403
+    ),
+    _refused_post_v2(
+        "proxy-user-header", "x-forwarded-user-inactive", {"X-Forwarded-User": "retired"}
+    ),
+    Bound(
+        "proxy-user-header",
+        "x-forwarded-user-unknown-creates-no-user",
+        401,
+        False,
+        _unknown_user,
+        _post_v2_os_as_forwarded_user,
+        _os_or_user_created,
+    ),
     _refused_post_v1(
         "trusted-network", "x-forwarded-for-build-network", {"X-Forwarded-For": "10.0.0.1"}
     ),

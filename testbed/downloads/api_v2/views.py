@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status, viewsets
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import BasicAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from testbed.downloads.api_v2.authentication import ForwardedUserAuthentication
 from testbed.downloads.api_v2.filters import (
     OS_FILTERS,
     RELEASE_FILE_FILTERS,
@@ -30,6 +31,17 @@ class FilteredViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     permission_classes = (IsStaffOrReadOnly,)
     query_filters: dict[str, Filter] = {}
     strict_filters = False
+
+    def get_authenticators(self) -> list[Any]:
+        authenticators = super().get_authenticators()
+        if defect_on("v2-basic-auth"):
+            # Defect v2-basic-auth: DRF's BasicAuthentication appended "so scripts can use a
+            # password", which makes every staff password a write credential for v2.
+            authenticators.append(BasicAuthentication())
+        if defect_on("proxy-user-header"):
+            # Defect proxy-user-header: a proxy's identity header trusted (see the class).
+            authenticators.append(ForwardedUserAuthentication())
+        return authenticators
 
     def filter_queryset(self, queryset: Any) -> Any:
         if self.action != "list":
