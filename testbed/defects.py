@@ -91,6 +91,16 @@ DEFECTS: tuple[Defect, ...] = (
         "new defect class (issue 11): network trust keyed on a client-controlled header",
     ),
     Defect(
+        "override-after-auth",
+        "v2: an X-HTTP-Method header is applied after authentication and permission checks",
+        "new defect class (issue 11): a method override that runs after the checks it evades",
+    ),
+    Defect(
+        "query-method-override",
+        "v2: a _method query parameter is applied after authentication and permission checks",
+        "new defect class (issue 11): the same late override, from the query string",
+    ),
+    Defect(
         "sidecar-check-json-only",
         "v1: the sidecar URL rule reads the raw body as JSON, so XML and YAML bodies skip it",
         "new defect class (issue 11): a validation rule that depends on the body format",

@@ -219,6 +219,35 @@ def _v1_key(key: str, username: str = "admin", space: str = " ") -> dict[str, st
     return {"Authorization": f"ApiKey{space}{username}:{key}"}
 
 
+def _victim_os(info: TestbedInfo) -> dict[str, Any]:
+    return {"pk": tbkit.plant_os(info)}
+
+
+def _os_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.row(info, "downloads_os", ctx["pk"]) is None
+
+
+def _get_v2_os_detail(headers: dict[str, str] | None = None, **extra: Any) -> Any:
+    """An anonymous GET of a planted OS's v2 detail URL, carrying an override."""
+
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        path = f"/api/v2/downloads/os/{ctx['pk']}/"
+        return tbkit.call(info, "GET", path, headers=headers, **extra).status_code
+
+    return attempt
+
+
+def _get_v2_os_list(headers: dict[str, str] | None = None, **extra: Any) -> Any:
+    """An anonymous GET of the v2 OS list with a JSON body, carrying an override."""
+
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        return tbkit.call(
+            info, "GET", "/api/v2/downloads/os/", headers=headers, json=ctx["body"], **extra
+        ).status_code
+
+    return attempt
+
+
 def _v1_post_file_as(content_type: str) -> Callable[[TestbedInfo, dict[str, Any]], int]:
     """The staff POST of ``_v1_post_file``, with the body in XML or YAML."""
 
@@ -367,6 +396,51 @@ REPROS: list[Repro] = [
         _os_created,
     ),
     Repro(
+        "override-after-auth",
+        "get-detail-as-delete",
+        204,
+        200,
+        _victim_os,
+        _get_v2_os_detail({"X-HTTP-Method": "DELETE"}),
+        _os_gone,
+    ),
+    Repro(
+        "override-after-auth",
+        "get-list-as-post",
+        201,
+        200,
+        _new_os,
+        _get_v2_os_list({"X-HTTP-Method": "POST"}),
+        _os_created,
+    ),
+    Repro(
+        "query-method-override",
+        "get-detail-as-delete",
+        204,
+        200,
+        _victim_os,
+        _get_v2_os_detail(params={"_method": "DELETE"}),
+        _os_gone,
+    ),
+    Repro(
+        "query-method-override",
+        "get-detail-as-lower-case-delete",
+        204,
+        200,
+        _victim_os,
+        _get_v2_os_detail(params={"_method": "delete"}),
+        _os_gone,
+    ),
+    Repro(
+        "query-method-override",
+        "get-list-as-post",
+        201,
+        200,
+        _new_os,
+        _get_v2_os_list(params={"_method": "post"}),
+        _os_created,
+    ),
+    Repro(
         "sidecar-check-json-only",
         "v1-post-release-file-xml",
         201,
@@ -444,6 +518,10 @@ def _os_or_user_created(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
     return made_user or _os_created(info, ctx)
 
 
+def _untouched_detail(defect: str, id: str, **request: Any) -> Bound:
+    return Bound(defect, id, 200, False, _victim_os, _get_v2_os_detail(**request), _os_gone)
+
+
 KEY = ADMIN.api_key
 
 
@@ -505,6 +583,21 @@ BOUNDS: list[Bound] = [
         "trusted-network",
         "x-real-ip-build-network-with-a-wrong-key",
         {"X-Real-IP": "10.0.0.1", **_v1_key(USER.api_key)},
+    ),
+    _untouched_detail(
+        "override-after-auth",
+        "x-http-method-override-delete",
+        headers={"X-HTTP-Method-Override": "DELETE"},
+    ),
+    _untouched_detail(
+        "override-after-auth", "x-method-override-delete", headers={"X-Method-Override": "DELETE"}
+    ),
+    _untouched_detail("override-after-auth", "query-method-delete", params={"_method": "DELETE"}),
+    _untouched_detail(
+        "query-method-override", "x-http-method-delete", headers={"X-HTTP-Method": "DELETE"}
+    ),
+    _untouched_detail(
+        "query-method-override", "form-body-method-delete", data={"_method": "DELETE"}
     ),
     Bound(
         "sidecar-check-json-only",
