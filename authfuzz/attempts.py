@@ -16,6 +16,29 @@ Pairs = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
+class Override:
+    """Send the operation as ``via`` and ask for its real method somewhere else.
+
+    ``where`` is ``header`` (``name`` is the header), ``query`` or ``form`` (``name`` is the
+    parameter); ``lower`` sends the method in lower case (``_method=delete``).
+    """
+
+    via: str  # GET, POST or HEAD
+    where: str = "header"
+    name: str = "X-HTTP-Method-Override"
+    lower: bool = False
+
+    def value(self, method: str) -> str:
+        return method.lower() if self.lower else method.upper()
+
+    @property
+    def how(self) -> str:
+        where = {"header": f"{self.name}:", "query": f"?{self.name}=", "form": f"form {self.name}="}
+        case = " in lower case" if self.lower else ""
+        return f"sent as {self.via} with {where[self.where]} <the operation's method>{case}"
+
+
+@dataclass(frozen=True)
 class Attempt:
     api: Api
     branch: Branch | None  # None only for the positive control
@@ -24,9 +47,8 @@ class Attempt:
     query: Pairs = ()
     form: Pairs = ()  # credentials in a form-encoded body (v1 legacy); replaces the JSON body
     session_of: str | None = None  # name of the principal whose session cookie is attached
-    # Send the operation as this safe or other method ("GET", "POST") carrying
-    # ``X-HTTP-Method-Override: <the operation's method>`` (v1 honours it).
-    override_via: str | None = None
+    cookies: Pairs = ()  # other cookies (a forged session id); never a live secret
+    override: Override | None = None  # the method asked for elsewhere than the request line
     allowed_to_write: bool = False
     labels: tuple[str, ...] = field(default=())  # e.g. the near-miss kind, for reports
 
@@ -35,6 +57,10 @@ class Attempt:
             raise ValueError("a negative branch can never be allowed to write")
         if self.branch is not None and self.api not in self.branch.apis:
             raise ValueError(f"branch {self.branch.name} does not apply to {self.api.value}")
+
+    @property
+    def override_via(self) -> str | None:
+        return self.override.via if self.override else None
 
     @property
     def branch_slug(self) -> str:

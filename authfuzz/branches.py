@@ -43,7 +43,18 @@ class Branch(Enum):
         "credentials from several sources or duplicated headers that disagree",
         (Api.V1, Api.V2),
     )
-    METHOD_OVERRIDE = ("a safe method carrying X-HTTP-Method-Override, no valid key", (Api.V1,))
+    METHOD_OVERRIDE = (
+        "a GET, POST or HEAD asking for another method (override header or _method), no valid key",
+        (Api.V1, Api.V2),
+    )
+    PROXY_IDENTITY = (
+        "an identity header a reverse proxy sets (X-Remote-User, X-Forwarded-User, ...)",
+        (Api.V1, Api.V2),
+    )
+    INTERNAL_TRUST = (
+        "a header claiming an internal client (X-Forwarded-For: 127.0.0.1, X-Real-IP, ...)",
+        (Api.V1, Api.V2),
+    )
     CROSS_VERSION = ("the other API version's credential", (Api.V1, Api.V2))
     BAD_TOKEN = ("a wrong, near-miss or malformed v2 token", (Api.V2,))
 

@@ -517,7 +517,8 @@ def no_unauthenticated_write(ctx: CheckContext, response: Response, case: Case[A
     """NoUnauthenticatedWrite: a write without valid staff credentials changes nothing.
 
     Judged on the trusted read-back of the object the case was pinned to; a 2xx is a finding
-    even if nothing changed, a 400 is never evidence either way.
+    even if nothing changed (unless the write travelled as a read, an override the server may
+    ignore), a 400 is never evidence either way.
     """
     exchange = _exchange_for(case)
     if exchange is None or exchange.attempt.allowed_to_write:
@@ -529,6 +530,7 @@ def no_unauthenticated_write(ctx: CheckContext, response: Response, case: Case[A
         after=exchange.after(),
         is_create=readback.is_create,
         fault=exchange.response.fault,
+        sent_as_read=exchange.request.method.upper() in ("GET", "HEAD"),
         make_finding=lambda summary, evidence: exchange.finding(
             write_oracle.INVARIANT,
             exchange.attempt.branch_slug,
@@ -607,12 +609,25 @@ def validate(exchange: Exchange, response: Response | None = None) -> None:
     try:
         if exchange.response.fault is not None:
             judge_unanswered(exchange, shown)
+        elif exchange.request.method.upper() != exchange.operation.method.upper():
+            judge_sent_as_other_method(exchange, shown)
         else:
             exchange.case.validate_response(shown)
     except BaseExceptionGroup as group:
         raise lift_findings(group, exchange) from None
     finally:
         _CURRENT.reset(token)
+
+
+def judge_sent_as_other_method(exchange: Exchange, shown: Response) -> None:
+    """A case sent as a GET, POST or HEAD asking for its method elsewhere (an override).
+
+    The answer is the answer to the method on the request line (a list, an empty HEAD body)
+    unless the server honoured the override; the operation's documented responses say nothing
+    about it, so the conformance checks are not run and only the oracles' read-back speaks.
+    """
+    no_unauthenticated_write(None, shown, exchange.case)  # type: ignore[arg-type]
+    no_foreign_url(None, shown, exchange.case)  # type: ignore[arg-type]
 
 
 def judge_unanswered(exchange: Exchange, shown: Response) -> None:

@@ -118,6 +118,7 @@ class Workbench:
             after=after,
             is_create=is_create,
             fault=response.fault,
+            sent_as_read=request.method.upper() in ("GET", "HEAD"),
             make_finding=lambda summary, evidence: self._finding(
                 no_unauthenticated_write.INVARIANT,
                 "read-back",

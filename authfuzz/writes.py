@@ -14,6 +14,7 @@ from typing import Any
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest
+from authfuzz.client.bodies import form_fields
 from authfuzz.operations import Operation
 from authfuzz.state import CanarySet, Reader
 
@@ -124,18 +125,31 @@ def with_attempt(
     """Dress a credential-less request in what the attempt presents."""
     method = request.method
     headers = request.headers + attempt.headers
-    if attempt.override_via:
-        headers += (("X-HTTP-Method-Override", request.method),)
-        method = attempt.override_via
-    cookies = request.cookies
+    query = request.query + attempt.query
+    form = attempt.form or None
+    json_body = None if attempt.form else request.json_body
+    override = attempt.override
+    if override is not None:
+        asked = (override.name, override.value(request.method))
+        method = override.via
+        if override.where == "header":
+            headers += (asked,)
+        elif override.where == "query":
+            query += (asked,)
+        else:  # the body travels as form fields, with the override among them
+            fields = tuple(form_fields(json_body, nested_as_json=True)) if json_body is not None else ()
+            form = fields + (attempt.form or ()) + (asked,)
+            json_body = None
+    cookies = request.cookies + attempt.cookies
     if attempt.session_of:
         cookies += (("sessionid", session_cookie(attempt.session_of)),)
     return ApiRequest(
         method=method,
         path=request.path,
         headers=headers,
-        query=request.query + attempt.query,
-        json_body=None if attempt.form else request.json_body,
-        form=attempt.form or None,
+        query=query,
+        json_body=json_body,
+        form=form,
         cookies=cookies,
+        body_format=request.body_format,
     )

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from authfuzz.attempts import Attempt, Pairs
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
-from strategies import keys, usernames
+from authfuzz.travel import METHOD_OVERRIDES, PROXY_IDENTITY_HEADERS, TRUST_HINTS
+from strategies import keys, travel_forms, usernames
 from strategies.availability import (
     holders,
     key_of,
@@ -103,6 +104,15 @@ def _v1_mixed(principals: Principals) -> Attempt:
         query=pairs,
         labels=("mixed:header+query", "header:no-colon", "no-colon:username-only"),
     )
+
+
+def _travel(api: Api, branch: Branch, principals: Principals) -> Attempt:
+    """The first row of the table: the header the commonest proxy set-ups use."""
+    if branch is Branch.PROXY_IDENTITY:
+        return travel_forms.proxy_identity_attempt(
+            api, PROXY_IDENTITY_HEADERS[0], staff(principals, api)
+        )
+    return travel_forms.internal_trust_attempt(api, TRUST_HINTS[0])
 
 
 def _v1(branch: Branch) -> Example:
@@ -214,15 +224,10 @@ def _v1(branch: Branch) -> Example:
             return _session_cookie(v1, principals)
         if b is Branch.MIXED_SOURCES:
             return _v1_mixed(principals)
-        if b is Branch.METHOD_OVERRIDE:
-            return Attempt(
-                v1,
-                b,
-                "sent as GET with X-HTTP-Method-Override: <the operation's method>; "
-                "no Authorization header",
-                override_via="GET",
-                labels=("override:GET", "header:none"),
-            )
+        if b is Branch.METHOD_OVERRIDE:  # Tastypie honours this header before authenticating
+            return travel_forms.override_attempt(v1, METHOD_OVERRIDES[0], "GET")
+        if b in (Branch.PROXY_IDENTITY, Branch.INTERNAL_TRUST):
+            return _travel(v1, b, principals)
         if b is Branch.CROSS_VERSION:
             p = holders(principals, Api.V2, Role.STAFF)[0]
             return _header(
@@ -304,6 +309,10 @@ def _v2(branch: Branch) -> Example:
                 f"ApiKey {p.username}:<{p.name}'s api_key>",
                 "cross-version:apikey",
             )
+        if b is Branch.METHOD_OVERRIDE:
+            return travel_forms.override_attempt(v2, METHOD_OVERRIDES[0], "GET")
+        if b in (Branch.PROXY_IDENTITY, Branch.INTERNAL_TRUST):
+            return _travel(v2, b, principals)
         if b is Branch.BAD_TOKEN:  # the right token in upper case: a case-insensitive lookup
             flipped = keys.case_flipped(t)
             if flipped is not None and flipped not in all_tokens:

@@ -22,7 +22,7 @@ from hypothesis.strategies import SearchStrategy
 from authfuzz.attempts import Attempt, Pairs
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
-from strategies import keys, v1_headers, v2_headers
+from strategies import keys, travel_forms, v1_headers, v2_headers
 from strategies.availability import (
     holders,
     key_of,
@@ -352,24 +352,22 @@ def mixed_sources(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
 
 
 def method_override(principals: Principals, api: Api) -> SearchStrategy[Attempt]:
-    """A GET or POST with ``X-HTTP-Method-Override`` and no valid key (v1 honours the header)."""
+    """A GET, POST or HEAD asking for the operation's method elsewhere, with no valid key.
+
+    Every carrier of ``authfuzz.travel.METHOD_OVERRIDES`` (override headers, ``_method`` in
+    the query or a form body), in upper or lower case, with no header or a negative one.
+    """
     credentials = st.one_of(
         st.none(),
         st.just(EMPTY_HEADER_VALUE),
-        negative_headers(principals, api, [Branch.WRONG_KEY]),
+        negative_headers(
+            principals, api, [Branch.WRONG_KEY if api is Api.V1 else Branch.BAD_TOKEN]
+        ),
         negative_headers(principals, api),
     )
     return st.builds(
-        lambda via, h: Attempt(
-            api,
-            Branch.METHOD_OVERRIDE,
-            f"sent as {via} with X-HTTP-Method-Override: <the operation's method>; "
-            + _header_how(h),
-            headers=_headers(h),
-            override_via=via,
-            labels=(f"override:{via}", *_header_labels(h)),
-        ),
-        st.sampled_from(["GET", "POST"]),
+        lambda row, h: travel_forms.override_attempt(api, row[0], row[1], h, lower=row[2]),
+        travel_forms.overrides(principals, api),
         credentials,
     )
 
@@ -382,4 +380,6 @@ SOURCE_BRANCHES: dict[Branch, Callable[[Principals, Api], SearchStrategy[Attempt
     Branch.SESSION_COOKIE: session_cookie,
     Branch.MIXED_SOURCES: mixed_sources,
     Branch.METHOD_OVERRIDE: method_override,
+    Branch.PROXY_IDENTITY: travel_forms.proxy_identity,
+    Branch.INTERNAL_TRUST: travel_forms.internal_trust,
 }

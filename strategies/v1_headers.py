@@ -36,6 +36,7 @@ from strategies.headers import (
     scheme_spellings,
     whitespace_name,
 )
+from strategies.travel_forms import foreign_scheme_values
 from strategies.variant import Variant
 
 # Whitespace placed inside the credential, where no server strips it.
@@ -307,9 +308,10 @@ def other_scheme(principals: Principals) -> SearchStrategy[Variant]:
         )
         return st.one_of(*map(st.just, fixed), mangled)
 
-    return st.one_of([schemes(p) for p in holders(principals, Api.V1, Role.STAFF)]).filter(
-        lambda v: v.value.split(" ", 1)[0].lower() != "apikey"
-    )
+    return st.one_of(
+        *[schemes(p) for p in holders(principals, Api.V1, Role.STAFF)],
+        st.sampled_from(foreign_scheme_values(principals, Api.V1)),
+    ).filter(lambda v: v.value.split(" ", 1)[0].lower() != "apikey")
 
 
 def cross_version(principals: Principals) -> SearchStrategy[Variant]:

@@ -37,6 +37,7 @@ from strategies.headers import (
     token,
     whitespace_name,
 )
+from strategies.travel_forms import foreign_scheme_values
 from strategies.variant import Variant
 
 # Scheme names that are not ``token`` in any case: near misses and look-alikes.
@@ -158,9 +159,10 @@ def other_scheme(principals: Principals) -> SearchStrategy[Variant]:
         )
         return st.one_of(*map(st.just, fixed), mangled)
 
-    return st.one_of([schemes(p) for p in holders(principals, Api.V2, Role.STAFF)]).filter(
-        lambda v: v.value.split()[0].lower() != "token"
-    )
+    return st.one_of(
+        *[schemes(p) for p in holders(principals, Api.V2, Role.STAFF)],
+        st.sampled_from(foreign_scheme_values(principals, Api.V2)),
+    ).filter(lambda v: v.value.split()[0].lower() != "token")
 
 
 def cross_version(principals: Principals) -> SearchStrategy[Variant]:

@@ -43,13 +43,21 @@ def encode_body(data: Any, body_format: str) -> tuple[bytes, str]:
     raise BodyFormatError(f"unknown body format {body_format!r} (one of {', '.join(FORMATS)})")
 
 
-def form_fields(data: Any) -> list[tuple[str, str]]:
-    """A flat object as form fields: booleans as ``true``/``false``, None as empty."""
+def form_fields(data: Any, nested_as_json: bool = False) -> list[tuple[str, str]]:
+    """A flat object as form fields: booleans as ``true``/``false``, None as empty.
+
+    ``nested_as_json``: a nested value travels as its JSON text, as a form client would send
+    a fuzzed body it has to squeeze into fields, instead of refusing it.
+    """
     if not isinstance(data, dict):
+        if nested_as_json:
+            return []
         raise BodyFormatError("only a flat object can travel as form fields")
     fields = []
     for name, value in data.items():
-        if isinstance(value, dict | list):
+        if isinstance(value, dict | list) and nested_as_json:
+            value = json.dumps(value)
+        elif isinstance(value, dict | list):
             raise BodyFormatError(f"field {name!r} is nested: a form cannot carry it")
         if isinstance(value, bool):
             value = "true" if value else "false"

@@ -27,7 +27,14 @@ def judge(
     is_create: bool,
     make_finding: Callable[[str, str], Finding],
     fault: str | None = None,
+    sent_as_read: bool = False,
 ) -> Verdict:
+    """A change is a finding; so is a 2xx to a write, unless the request line was a read.
+
+    ``sent_as_read``: the write travelled as a GET or HEAD asking for its method elsewhere
+    (an override). A server that ignores the override answers the read with 200, which says
+    nothing about the write; only the read-back does.
+    """
     changed = bool(after) if is_create else before != after
     evidence = _evidence(before, after, is_create)
     if changed:
@@ -40,7 +47,7 @@ def judge(
         )
     if fault is not None:
         return unanswered(fault, status)
-    if 200 <= status < 300:
+    if 200 <= status < 300 and not sent_as_read:
         return Verdict(
             Outcome.FINDING,
             make_finding(

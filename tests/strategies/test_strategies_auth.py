@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
+from authfuzz.travel import METHOD_OVERRIDES, PROXY_IDENTITY_HEADERS, TRUST_HINTS
 from strategies import (
     available_branches,
     example_attempt,
@@ -243,7 +244,7 @@ def _check_safe(attempt: Attempt, principals: Principals) -> None:
         assert all(secret not in label for label in attempt.labels)
     for _, value in attempt.headers:
         assert "\r" not in value and "\n" not in value
-    assert attempt.override_via in (None, "GET", "POST")
+    assert attempt.override_via in (None, "GET", "POST", "HEAD")
     if attempt.session_of is not None:
         who = principals.by_name(attempt.session_of)
         assert who.role is Role.STAFF and who.password
@@ -351,12 +352,22 @@ EXPECTED_SUB_KINDS: dict[tuple[Api, Branch], set[str]] = {
     },
     (Api.V1, Branch.LEGACY_FORM): {"form:valid-pair", "form:wrong-key", "header:none"},
     (Api.V1, Branch.METHOD_OVERRIDE): {
-        "override:GET",
-        "override:POST",
+        "override-via:GET",
+        "override-via:POST",
+        "override-via:HEAD",
+        "override:lower-case",
+        *(row.label for row in METHOD_OVERRIDES),
         "header:none",
         "header:empty",
         "header:wrong-key",
     },
+    (Api.V2, Branch.METHOD_OVERRIDE): {
+        "override-via:GET",
+        *(row.label for row in METHOD_OVERRIDES),
+        "header:bad-token",
+    },
+    (Api.V1, Branch.PROXY_IDENTITY): {row.label for row in PROXY_IDENTITY_HEADERS},
+    (Api.V2, Branch.INTERNAL_TRUST): {hint.label for hint in TRUST_HINTS},
     (Api.V1, Branch.SESSION_COOKIE): {"session:no-header", "session:empty-header"},
     (Api.V2, Branch.BAD_TOKEN): {
         "near-miss:case-flip",
