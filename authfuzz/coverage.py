@@ -26,6 +26,7 @@ class Cell:
     column: str  # operation column (os:C ...) or "probe"
     status: str
     reason: str = ""
+    subform: str = ""  # the sub-form's labels, for the detailed matrix; "" for the example
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -39,8 +40,18 @@ class Cell:
 class Matrix:
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
     columns: dict[str, list[str]] = field(default_factory=dict)  # api -> ordered columns
+    # (api, branch) -> sub-form -> (worst status, columns it ran on): the detailed view
+    subforms: dict[tuple[str, str], dict[str, tuple[str, tuple[str, ...]]]] = field(
+        default_factory=dict
+    )
 
     def add(self, cell: Cell) -> None:
+        if cell.subform:
+            forms = self.subforms.setdefault((cell.api, cell.branch), {})
+            status, where = forms.get(cell.subform, (EXERCISED, ()))
+            if _RANK[cell.status] > _RANK[status]:
+                status = cell.status
+            forms[cell.subform] = (status, tuple(sorted({*where, cell.column})))
         key = (cell.api, cell.branch, cell.column)
         current = self.cells.get(key)
         if current is None or _RANK[cell.status] > _RANK[current.status]:
@@ -64,6 +75,19 @@ class Matrix:
                     cell = self.cells.get((api.value, branch.slug, column))
                     counts["missing" if cell is None else cell.status] += 1
         return counts
+
+    def render_detailed(self) -> str:
+        """The matrix, then every sub-form each branch ran, where, and how it ended."""
+        lines = [self.render(), "", "sub-forms (each a fixed attempt; where it ran; status):"]
+        for api in Api:
+            for branch in Branch.for_api(api):
+                forms = self.subforms.get((api.value, branch.slug))
+                if not forms:
+                    continue
+                lines.append(f"{api.value} {branch.slug}: {len(forms)} sub-form(s)")
+                for name, (status, where) in sorted(forms.items()):
+                    lines.append(f"    {_MARKS[status]:>2}  {name}  [{' '.join(where)}]")
+        return "\n".join(lines)
 
     def render(self) -> str:
         lines: list[str] = []

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop checking after SECONDS; what was not checked is listed, and the run fails",
     )
     parser.add_argument(
+        "--matrix",
+        choices=("summary", "detailed"),
+        help="coverage on the end screen: the branch x operation grid (summary, the default) "
+        "or the grid and every sub-form each branch ran (detailed)",
+    )
+    parser.add_argument(
         "--as-production",
         action="store_true",
         help="treat the target as production: send nothing that could change state",
@@ -81,6 +87,8 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--hypothesis-profile", args.profile]
     if args.progress_every is not None:
         pytest_args += ["--progress-every", str(args.progress_every)]
+    if args.matrix:
+        pytest_args += ["--matrix", args.matrix]
     if args.as_production:
         pytest_args.append("--as-production")
     if args.fit_throttle:

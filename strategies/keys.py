@@ -199,3 +199,47 @@ def other_principals_keys(principals: Principals, owner: Principal) -> list[Vari
         label = f"other-key:{owner.role.value}-username-{other.role.value}-key"
         found.append(Variant.of(key, label, f"{other.name}'s api_key"))
     return found
+
+
+def wrong_secret_forms(secret: str, what: str, exclude: frozenset[str]) -> list[Variant]:
+    """One fixed value of each kind ``wrong_secrets`` draws from, for the explicit sub-forms.
+
+    Each family of ``near_misses`` and ``random_secrets`` is represented by its most telling
+    member: one character dropped, one appended, the last one changed, a control character in
+    the middle, the first look-alike, the whole secret upper-cased.
+    """
+    n = len(secret)
+    noun = "token" if "token" in what else "key"
+    middle = n // 2
+    found = [
+        Variant.of(dropped(secret, 1), "near-miss:prefix", f"{what} without its last character"),
+        Variant.of(secret + "0", "near-miss:extension", f"{what} with 1 character appended"),
+        Variant.of(
+            one_char_off(secret), "near-miss:one-char", f"{what} with its last character changed"
+        ),
+        Variant.of(
+            secret[:middle] + "\x01" + secret[middle:],
+            "near-miss:control-char",
+            f"{what} with control character U+0001 inserted at position {middle}",
+        ),
+    ]
+    for i, char in enumerate(secret):
+        alt = CONFUSABLES.get(char) or fullwidth(char)
+        if alt is not None:
+            found.append(
+                Variant.of(
+                    secret[:i] + alt + secret[i + 1 :],
+                    "near-miss:look-alike",
+                    f"{what} with character {i + 1} replaced by a non-ASCII look-alike",
+                )
+            )
+            break
+    flipped = case_flipped(secret)
+    if flipped is not None:
+        found.append(Variant.of(flipped, "near-miss:case-flip", f"{what} upper-cased"))
+    found += [
+        Variant.of("f" * KEY_LENGTH, "random", f"a random 40-hex {noun}"),
+        Variant.of("abc123", "random:length", f"a random hex {noun} of 6 characters"),
+        Variant.of("not-a-hex-" + noun, "random:alphabet", f"a random non-hex {noun}"),
+    ]
+    return [v for v in found if _acceptable(v.value, exclude | {secret})]

@@ -229,3 +229,36 @@ def representative_unknown(known: frozenset[str]) -> str:
         n += 1
         name = f"authfuzz-unknown-{n}"
     return name
+
+
+def variant_forms(username: str, owner: str, known: frozenset[str]) -> list[Variant]:
+    """One fixed variant of each family ``username_variants`` draws from (explicit sub-forms)."""
+    n = len(username)
+
+    def inserted(position: int, char: str, label: str, what: str) -> Variant:
+        how = f"{owner}'s username with U+{ord(char):04X} ({what}) inserted at position {position}"
+        return Variant.of(username[:position] + char + username[position:], label, how)
+
+    found = [
+        inserted(0, WHITESPACE[0], "username:whitespace-leading", "whitespace"),
+        inserted(n, CONTROL_CHARACTERS[1], "username:control-char", "control character"),
+        inserted(n, ZERO_WIDTH[0], "username:zero-width", "zero-width character"),
+        Variant.of(
+            (username * (MAX_USERNAME_LENGTH // max(1, n) + 1))[: MAX_USERNAME_LENGTH + 1]
+            if username
+            else "x" * (MAX_USERNAME_LENGTH + 1),
+            "username:overlong",
+            f"{owner}'s username repeated to {MAX_USERNAME_LENGTH + 1} characters",
+        ),
+    ]
+    if n >= 2:
+        found.append(inserted(1, WHITESPACE[0], "username:whitespace-inner", "whitespace"))
+    if n >= 1:
+        found.append(inserted(n, COMBINING_MARKS[0], "username:combining", "combining mark"))
+    seen_labels: set[str] = set()
+    for candidate in (*case_changes(username, owner), *look_alikes(username, owner)):
+        label = candidate.labels[0]
+        if label not in seen_labels and candidate.value not in known:
+            seen_labels.add(label)
+            found.append(candidate)
+    return [v for v in found if v.value not in known]

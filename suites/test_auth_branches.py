@@ -1,8 +1,11 @@
 """The gate's first invariant: no unauthenticated write, across every negative branch.
 
-Three tests, one job each:
+Four tests, one job each:
 - every (branch, write operation) cell runs its explicit example, so no branch
   depends on luck, and the coverage matrix has no silent gaps;
+- every labelled sub-form of every branch runs too, as a fixed attempt, spread
+  over the operations as ``strategies.subforms`` explains, so no form of a
+  branch depends on luck either;
 - Hypothesis draws attempts from every branch against each operation, for the
   variety a fixed example cannot give;
 - every branch is also put through the identity probe, the read-only check
@@ -13,17 +16,21 @@ a rejection really is a rejection and not a broken request.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from authfuzz.branches import Api, Branch
 from authfuzz.coverage import EXERCISED, SKIPPED, Cell
-from authfuzz.not_checked import NotApplicableError
-from authfuzz.operations import Operation
+from authfuzz.findings import Finding, FindingError
+from authfuzz.not_checked import NotApplicableError, NotChecked
+from authfuzz.operations import Operation, write_operations
 from authfuzz.outcomes import exercising, settle
 from authfuzz.workbench import Workbench
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
+from strategies.subforms import assigned, subform_labels
 
 
 def _skip(cells: list[Cell], api: Api, branch: Branch, column: str, reason: str) -> None:
@@ -56,6 +63,37 @@ def test_branch_example_never_writes(
     cell = Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
     with exercising(authfuzz_cells, cell):
         settle(authfuzz_workbench.check_write(operation, attempt))
+
+
+def test_branch_subforms_never_write(
+    authfuzz_workbench: Workbench, branch_case: tuple[Operation, Branch], authfuzz_cells: list[Cell]
+) -> None:
+    """Every sub-form this cell is assigned; all are tried, and every finding is reported."""
+    operation, branch = branch_case
+    target = authfuzz_workbench.target
+    if target.is_production:
+        pytest.skip("production target: writes are replaced by identity probes")
+    reason = unavailable_reason(target.principals, operation.api, branch)
+    if reason:
+        pytest.skip(reason)
+    forms = assigned(target.principals, operation, branch, write_operations(target.spec))
+    if not forms:
+        pytest.skip("no sub-form of this branch is assigned to this operation")
+    findings: list[Finding] = []
+    unchecked: NotChecked | None = None
+    for attempt in forms:
+        cell = Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
+        try:
+            with exercising(authfuzz_cells, replace(cell, subform=subform_labels(attempt))):
+                settle(authfuzz_workbench.check_write(operation, attempt))
+        except FindingError as error:
+            findings += error.findings
+        except NotChecked as error:
+            unchecked = unchecked or error
+    if findings:
+        raise FindingError(*findings)
+    if unchecked is not None:
+        raise unchecked
 
 
 @given(data=st.data())
