@@ -121,6 +121,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "examples, which exercise every cell, always stay)",
     )
     group.addoption(
+        "--matrix",
+        choices=("summary", "detailed"),
+        default="summary",
+        help="coverage on the end screen: the grid (summary) or the grid and every sub-form "
+        "(detailed); coverage.txt in the report directory always has the detailed view",
+    )
+    group.addoption(
         "--as-production",
         action="store_true",
         help="treat the target as production: no request that could change state is sent",
@@ -594,6 +601,18 @@ def _findings_in(error: BaseException) -> list[Finding]:
 _RANK = {"passed": 0, "skipped": 1, "failed": 2}
 
 
+def _test_of(report: pytest.TestReport) -> str:
+    """The test a report belongs to: a subtest's report (Schemathesis files one per operation)
+    carries its own ``[label]`` after the test's node id, and counts towards that test."""
+    if isinstance(report, pytest.SubtestReport):
+        context = report.context
+        for name in (context.msg, *map(str, context.kwargs.values())):
+            suffix = f"[{name}]"
+            if name and report.nodeid.endswith(suffix):
+                return report.nodeid[: -len(suffix)]
+    return report.nodeid
+
+
 class RunCollector:
     """Gathers cells, findings, outcomes and request counts from every report.
 
@@ -665,7 +684,7 @@ class RunCollector:
             if name == PROPERTY:
                 self.state.matrix.add(Cell.from_json(value))
             elif name == FINDING_PROPERTY:
-                self.state.with_findings.add(report.nodeid)
+                self.state.with_findings.add(_test_of(report))
                 self._add_finding(Finding.from_dict(json.loads(value)))
             elif name == REQUESTS_PROPERTY:
                 data = json.loads(value)
@@ -692,13 +711,14 @@ class RunCollector:
     def _count(self, report: pytest.TestReport) -> None:
         """One outcome per test: the worst of its phases and subtests, settled at teardown."""
         outcomes = self.state.outcomes
+        nodeid = _test_of(report)
         outcome = report.outcome if report.outcome in _RANK else "failed"
         if report.when == "call" and isinstance(report, pytest.SubtestReport):
             outcome = "failed" if report.failed else "passed"  # a skipped subtest is no verdict
-        current = outcomes.get(report.nodeid, "passed")
+        current = outcomes.get(nodeid, "passed")
         if _RANK[outcome] > _RANK[current]:
             current = outcome
-        outcomes[report.nodeid] = current
+        outcomes[nodeid] = current
         if report.when != "teardown":
             return
         del outcomes[report.nodeid]
@@ -852,6 +872,7 @@ class RunCollector:
         json_report.write(json_path, findings, data)
         requests_report.write(requests_path, data, self.state.spent_by_test)
         markdown_report.write(markdown_path, findings, data, matrix.render())
+        (directory / "coverage.txt").write_text(matrix.render_detailed() + "\n", encoding="utf-8")
         sarif_report.write(sarif_path, findings, data, matrix)
         html_report.write(html_path, findings, data, matrix)
         target = self.config.stash.get(_TARGET, None)
@@ -866,7 +887,9 @@ class RunCollector:
             return
         if self.state.matrix:
             terminalreporter.section("authfuzz: branch x operation coverage")
-            terminalreporter.write_line(self.state.matrix.render())
+            matrix = self.state.matrix
+            detailed = terminalreporter.config.getoption("matrix", "summary") == "detailed"
+            terminalreporter.write_line(matrix.render_detailed() if detailed else matrix.render())
         summary = self.summary
         terminalreporter.section(
             terminal_report.title(summary),
