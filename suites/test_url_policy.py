@@ -7,7 +7,8 @@ every category on every path and field; Hypothesis adds variety on top.
 
 Every other body format each path's API parses gets every category too, the
 URL field taking turns (a covering set: a rule that one parser skips is skipped
-for every field alike, so the category is what must vary).
+for every field alike, so the category is what must vary). ``non-string`` stays
+JSON's: a form or XML field is text, so the category does not exist there.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def test_url_category_example(
     settle(check_url_write(url_workbench, path, case))
 
 
-@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("category", [c for c in CATEGORIES if c != "non-string"])
 @pytest.mark.parametrize(
     ("path", "body_format"), OTHER_FORMATS, ids=[f"{p.slug}-{f}" for p, f in OTHER_FORMATS]
 )
