@@ -395,6 +395,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument(
+        "--defects", help="only the clean testbed and these switches (comma-separated)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument(
         "--max-examples", type=int, default=10, help="st run --max-examples (default 10)"
@@ -413,6 +416,12 @@ def main() -> int:
     args = parser.parse_args()
 
     defects = list(QUICK) if args.quick else [CLEAN, *(d.name for d in DEFECTS)]
+    if args.defects:
+        wanted = [d.strip() for d in args.defects.split(",") if d.strip()]
+        unknown = sorted(set(wanted) - {d.name for d in DEFECTS})
+        if unknown:
+            parser.error(f"unknown defect(s): {', '.join(unknown)}")
+        defects = [CLEAN, *wanted]
     started = time.monotonic()
     gates: dict[str, GateResult] = {}
     sts: dict[str, StResult] = {}

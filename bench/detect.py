@@ -10,11 +10,19 @@ first finding. Shrinking is off, as it only starts after the first finding.
     python bench/detect.py                          # guest-fallthrough, 20 seeds
     python bench/detect.py --defect inactive-user --seeds 10
     python bench/detect.py --defect lookalike-host  # a URL defect: the URL suite's loop
+
+With ``--explicit`` it measures the explicit tests instead: every (operation, branch) cell's
+example and assigned sub-forms (for a URL defect, every body-format URL case), in an order
+shuffled by the seed, as test scheduling may order them. A defect of the travel classes
+(issue 11) must be found under every seed by these alone.
+
+    python bench/detect.py --explicit --defect proxy-user-header
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -32,15 +40,25 @@ sys.path.insert(0, str(REPO))
 
 from authfuzz.branches import Api  # noqa: E402
 from authfuzz.client import Client  # noqa: E402
+from authfuzz.not_checked import NotApplicableError  # noqa: E402
 from authfuzz.operations import write_operations  # noqa: E402
 from authfuzz.oracles import Outcome, Verdict  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
+from authfuzz.travel import BODY_FORMATS  # noqa: E402
+from authfuzz.url_policy import URL_FIELDS  # noqa: E402
 from authfuzz.url_writes import WritePath, check_url_write  # noqa: E402
 from authfuzz.workbench import Workbench  # noqa: E402
-from strategies.auth import negative_attempts  # noqa: E402
-from strategies.urls import url_cases  # noqa: E402
+from strategies.auth import available_branches, example_attempt, negative_attempts  # noqa: E402
+from strategies.subforms import assigned  # noqa: E402
+from strategies.urls import CATEGORIES, example_case, url_cases  # noqa: E402
 
-URL_DEFECTS = {"no-url-constraint", "http-urls", "sidecar-mismatch", "lookalike-host"}
+URL_DEFECTS = {
+    "no-url-constraint",
+    "http-urls",
+    "sidecar-mismatch",
+    "lookalike-host",
+    "sidecar-check-json-only",
+}
 from testbed.runner import Testbed  # noqa: E402
 
 
@@ -102,6 +120,45 @@ def url_steps(workbench: Workbench) -> list[tuple[SearchStrategy[Any], Check]]:
     return [(cases, partial(check_url_write, workbench, path)) for path in WritePath]
 
 
+def explicit_search(workbench: Workbench, url: bool, run_seed: int) -> tuple[bool, int, float]:
+    """The explicit checks in a seeded order, until the first finding."""
+    client = workbench.client
+    sent_before, started = client.sent, time.monotonic()
+    checks: list[Callable[[], Verdict]] = []
+    if url:
+        prefix = workbench.target.url_prefix
+        for path in WritePath:
+            for body_format in BODY_FORMATS[path.api.value]:
+                for category in CATEGORIES:
+                    if body_format != "json" and category == "non-string":
+                        continue
+                    case = example_case(prefix, category, field=URL_FIELDS[0], nonce=category)
+                    checks.append(partial(check_url_write, workbench, path, case, body_format))
+    else:
+        principals = workbench.target.principals
+        operations = write_operations(workbench.target.spec)
+        cells: list[list[Callable[[], Verdict]]] = []
+        for op in operations:
+            for branch in available_branches(principals, op.api):
+                attempts = (
+                    example_attempt(principals, op.api, branch),
+                    *assigned(principals, op, branch, operations),
+                )
+                cells.append([partial(workbench.check_write, op, a) for a in attempts])
+        random.Random(run_seed).shuffle(cells)
+        checks = [check for cell in cells for check in cell]
+    if url:
+        random.Random(run_seed).shuffle(checks)
+    for check in checks:
+        try:
+            verdict = check()
+        except NotApplicableError:
+            continue
+        if verdict.outcome is Outcome.FINDING:
+            return True, client.sent - sent_before, time.monotonic() - started
+    return False, client.sent - sent_before, time.monotonic() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -110,6 +167,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument(
         "--examples", type=int, default=8, help="examples per operation (ci profile: 8)"
+    )
+    parser.add_argument(
+        "--explicit", action="store_true", help="measure the explicit examples and sub-forms"
     )
     args = parser.parse_args()
 
@@ -121,8 +181,12 @@ def main() -> int:
         workbench = Workbench(target, client)
         workbench.canaries()  # set-up requests are not part of the search
         for run_seed in range(args.seeds):
-            steps = (url_steps if args.defect in URL_DEFECTS else auth_steps)(workbench)
-            found, requests, seconds = search(workbench, steps, args.examples, run_seed)
+            url = args.defect in URL_DEFECTS
+            if args.explicit:
+                found, requests, seconds = explicit_search(workbench, url, run_seed)
+            else:
+                steps = (url_steps if url else auth_steps)(workbench)
+                found, requests, seconds = search(workbench, steps, args.examples, run_seed)
             results.append((found, requests, seconds))
             status = "found" if found else "MISSED"
             print(
@@ -133,7 +197,8 @@ def main() -> int:
 
     hits = [r for r in results if r[0]]
     print()
-    print(f"defect {args.defect}: found {len(hits)}/{len(results)} seeds")
+    by = "the explicit examples and sub-forms" if args.explicit else "the fuzzed tests"
+    print(f"defect {args.defect}: found {len(hits)}/{len(results)} seeds by {by}")
     if hits:
         requests = [r[1] for r in hits]
         seconds = [r[2] for r in hits]
