@@ -52,6 +52,21 @@ DEFECTS_OF: dict[str, set[str]] = {
     # credential flip with that credential's defect.
     "risk-v1-method-override": {"guest-fallthrough", "session-cookie-write"},
     "risk-v1-nested-write": {"guest-fallthrough"},
+    # The defect classes of issue 11. A known username with any key at all also takes the right
+    # key with a suffix; no sidecar rule at all is no sidecar rule for XML and YAML either
+    # (tests/testbed/test_defects.py IMPLIES).
+    "issue11-key-extension": {"key-extension", "guest-fallthrough"},
+    "issue11-username-strip": {"username-strip"},
+    "issue11-proxy-user-header": {"proxy-user-header"},
+    "issue11-trusted-network": {"trusted-network"},
+    "issue11-v2-late-method-override": {"override-after-auth", "query-method-override"},
+    "issue11-sidecar-check-json-only": {"sidecar-check-json-only", "sidecar-mismatch"},
+}
+# Switches no PoC file can reopen yet, and why. Each must still leave every PoC FIXED; give
+# it a PoC (and drop it here) once the format can express its request.
+NO_POC: dict[str, str] = {
+    "v2-basic-auth": "its credential is base64(username:password) and a placeholder cannot be "
+    "base64-encoded, so no PoC can carry a real Basic credential without a literal secret",
 }
 # Which steps are VULNERABLE, where it matters which (the others must stay FIXED).
 VULNERABLE_STEPS: dict[tuple[str, str], set[int]] = {
@@ -59,10 +74,16 @@ VULNERABLE_STEPS: dict[tuple[str, str], set[int]] = {
     ("risk-v1-method-override", "session-cookie-write"): {3},  # staff session + override
     ("risk-v1-nested-write", "guest-fallthrough"): {2},  # wrong key, nested rename
     ("pr2947-foreign-urls", "lookalike-host"): {3},
+    ("issue11-v2-late-method-override", "override-after-auth"): {1},  # X-HTTP-Method
+    ("issue11-v2-late-method-override", "query-method-override"): {2, 3},  # ?_method=
 }
 PROBE_DEFECTS_OF: dict[str, set[str]] = {
     "pr2946-guest-fallthrough": {"guest-fallthrough"},
     "pr3015-inactive-user": {"inactive-user"},
+    "issue11-key-extension": {"key-extension", "guest-fallthrough"},
+    "issue11-username-strip": {"username-strip"},
+    "issue11-proxy-user-header": {"proxy-user-header"},
+    "issue11-trusted-network": {"trusted-network"},
 }
 
 
@@ -134,7 +155,9 @@ def _ids() -> set[str]:
 
 def test_mapping_names_every_poc_and_every_defect() -> None:
     assert set(DEFECTS_OF) == _ids(), "map each PoC in pocs/ to the defects that reopen it"
-    assert set().union(*DEFECTS_OF.values()) == DEFECT_NAMES, "every switch reopens some PoC"
+    reopening = set().union(*DEFECTS_OF.values())
+    assert reopening | set(NO_POC) == DEFECT_NAMES, "every switch reopens some PoC"
+    assert not reopening & set(NO_POC), "a switch with a PoC is no longer in NO_POC"
 
 
 def test_every_poc_is_fixed_on_the_clean_testbed(
@@ -155,7 +178,7 @@ def test_each_defect_reopens_exactly_its_pocs(
 ) -> None:
     run = run_repro(capsys, str(POCS), bed=bed(defect))
     expected = {poc for poc, defects in DEFECTS_OF.items() if defect in defects}
-    assert run.code == 1, run.output
+    assert run.code == (0 if defect in NO_POC else 1), run.output
     assert {poc for poc, r in run.results.items() if r == "VULNERABLE"} == expected, run.output
     assert {poc for poc, r in run.results.items() if r != "VULNERABLE"} == _ids() - expected
     assert all(r == "FIXED" for p, r in run.results.items() if p not in expected), run.output
