@@ -49,6 +49,10 @@ class Attempt:
     session_of: str | None = None  # name of the principal whose session cookie is attached
     cookies: Pairs = ()  # other cookies (a forged session id); never a live secret
     override: Override | None = None  # the method asked for elsewhere than the request line
+    # How a form body travels: "form" (urlencoded) or "multipart"; None: as the operation's.
+    # Django reads request.POST from both, so form credentials and a form _method are tried
+    # in each.
+    form_format: str | None = None
     allowed_to_write: bool = False
     labels: tuple[str, ...] = field(default=())  # e.g. the near-miss kind, for reports
 

@@ -24,7 +24,8 @@ def describe_request(request: ApiRequest) -> str:
             "Cookie: " + "; ".join(f"{k}=<session of a staff user>" for k, _ in request.cookies)
         )
     if request.form is not None:
-        parts.append("form " + "&".join(f"{k}={v}" for k, v in request.form))
+        kind = "multipart" if request.body_format == "multipart" else "form"
+        parts.append(f"{kind} " + "&".join(f"{k}={v}" for k, v in request.form))
     elif request.json_body is not None:
         parts.append(f"{request.body_format} " + json.dumps(request.json_body, sort_keys=True))
     return " | ".join(parts)

@@ -91,9 +91,7 @@ def check_url_write(
             **refs,
             **case.fields,
         }
-        request = ApiRequest(
-            "POST", target, headers=auth, json_body=body, body_format=body_format
-        )
+        request = ApiRequest("POST", target, headers=auth, json_body=body, body_format=body_format)
 
         def read_back() -> dict[str, Any] | None:
             found = reader.find("release_file", slug=slug)

@@ -137,7 +137,9 @@ def with_attempt(
         elif override.where == "query":
             query += (asked,)
         else:  # the body travels as form fields, with the override among them
-            fields = tuple(form_fields(json_body, nested_as_json=True)) if json_body is not None else ()
+            fields = (
+                tuple(form_fields(json_body, nested_as_json=True)) if json_body is not None else ()
+            )
             form = fields + (attempt.form or ()) + (asked,)
             json_body = None
     cookies = request.cookies + attempt.cookies
@@ -151,5 +153,7 @@ def with_attempt(
         json_body=json_body,
         form=form,
         cookies=cookies,
-        body_format=request.body_format,
+        body_format=attempt.form_format
+        if form is not None and attempt.form_format
+        else request.body_format,
     )

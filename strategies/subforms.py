@@ -23,6 +23,7 @@ of ~2,300 for the full cross product.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cache
 
 from authfuzz.attempts import Attempt, Pairs
@@ -376,6 +377,17 @@ def _legacy(principals: Principals, api: Api, branch: Branch) -> list[Attempt]:
         for pairs, label, how in _params_forms(principals, api)
     ]
     pairs, label, how = _params_forms(principals, api)[0]
+    if in_form:  # Django reads request.POST from a multipart body too
+        attempts.append(
+            Attempt(
+                api,
+                branch,
+                f"multipart form body {how}; no Authorization header",
+                form=pairs,
+                form_format="multipart",
+                labels=(f"{where}:{label}", "body:multipart", "header:none"),
+            )
+        )
     h = _negative_header(principals, api)
     attempts.append(
         Attempt(
@@ -478,7 +490,15 @@ def _overrides(principals: Principals, api: Api) -> list[Attempt]:
         METHOD_OVERRIDES[0],
         next(r for r in METHOD_OVERRIDES if r.where.value == "query"),
     )
+    form = next(r for r in METHOD_OVERRIDES if r.where.value == "form")
+    multipart = travel_forms.override_attempt(api, form, "POST")
     found += [
+        replace(
+            multipart,
+            form_format="multipart",
+            description=multipart.description + " (multipart)",
+            labels=(*multipart.labels, "body:multipart"),
+        ),
         travel_forms.override_attempt(api, first, "GET", lower=True),
         travel_forms.override_attempt(api, query, "GET", lower=True),
         travel_forms.override_attempt(api, first, "GET", h),
@@ -536,14 +556,11 @@ def subform_attempts(principals: Principals, api: Api, branch: Branch) -> tuple[
 
 def same_form(a: Attempt, b: Attempt) -> bool:
     """Whether two attempts put the same thing on the wire (descriptions aside)."""
-    return (a.headers, a.query, a.form, a.session_of, a.cookies, a.override) == (
-        b.headers,
-        b.query,
-        b.form,
-        b.session_of,
-        b.cookies,
-        b.override,
-    )
+
+    def wire(x: Attempt) -> tuple[object, ...]:
+        return (x.headers, x.query, x.form, x.session_of, x.cookies, x.override, x.form_format)
+
+    return wire(a) == wire(b)
 
 
 def assigned(

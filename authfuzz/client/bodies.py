@@ -12,6 +12,7 @@ fields); multipart goes through urllib3's encoder rather than a boundary of our 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -41,6 +42,14 @@ def encode_body(data: Any, body_format: str) -> tuple[bytes, str]:
         body, content_type = encode_multipart_formdata(fields)
         return body, content_type
     raise BodyFormatError(f"unknown body format {body_format!r} (one of {', '.join(FORMATS)})")
+
+
+def encode_form(pairs: Sequence[tuple[str, str]], multipart: bool) -> tuple[bytes, str]:
+    """Form pairs (repeated names kept, in order) as urlencoded or multipart."""
+    if multipart:
+        body, content_type = encode_multipart_formdata(list(pairs))
+        return body, content_type
+    return urlencode(list(pairs)).encode(), "application/x-www-form-urlencoded"
 
 
 def form_fields(data: Any, nested_as_json: bool = False) -> list[tuple[str, str]]:

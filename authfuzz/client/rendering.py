@@ -46,7 +46,9 @@ def render_curl(base_url: str, request: ApiRequest, redactor: Redactor) -> str:
     if request.cookies:
         # Session ids are live credentials too: the user logs in and exports one.
         parts += ["-b", "; ".join(f"{k}={{session.{k}}}" for k, _ in request.cookies)]
-    if request.form is not None:
+    if request.form is not None and request.body_format == "multipart":
+        parts += [part for name, value in request.form for part in ("-F", f"{name}={value}")]
+    elif request.form is not None:
         parts += ["--data", urlencode(list(request.form))]
     elif request.json_body is not None:
         parts += _curl_body(request)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3 import HTTPHeaderDict
 
 from authfuzz import __version__
-from authfuzz.client.bodies import encode_body
+from authfuzz.client.bodies import encode_body, encode_form
 from authfuzz.client.faults import ClientRetry, FaultPolicy
 from authfuzz.client.messages import ApiRequest
 from authfuzz.secrecy import hide_query_strings_in_urllib3_logs
@@ -89,8 +89,8 @@ def encode(request: ApiRequest) -> tuple[HTTPHeaderDict, bytes | None]:
         headers.add(name, _header_value(value))  # type: ignore[arg-type]
     body: bytes | None = None
     if request.form is not None:
-        body = urlencode(list(request.form)).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        multipart = request.body_format == "multipart"
+        body, headers["Content-Type"] = encode_form(request.form, multipart)
     elif request.json_body is not None:
         body, headers["Content-Type"] = encode_body(request.json_body, request.body_format)
     if request.cookies:

@@ -98,9 +98,7 @@ def test_the_sub_forms_name_the_forms_the_issue_asks_for() -> None:
         }
         assert {"override:header:x-http-method", "override:query:_method"} <= override
         assert "override:form:_method" in override and "override-via:HEAD" in override
-        schemes = {
-            lab for a in subform_attempts(P, api, Branch.OTHER_SCHEME) for lab in a.labels
-        }
+        schemes = {lab for a in subform_attempts(P, api, Branch.OTHER_SCHEME) for lab in a.labels}
         assert {"scheme:basic-password", "scheme:bearer-wrong", "scheme:basic-empty"} <= schemes
         proxy = {lab for a in subform_attempts(P, api, Branch.PROXY_IDENTITY) for lab in a.labels}
         assert "proxy-identity:x-forwarded-user" in proxy
