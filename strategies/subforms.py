@@ -36,7 +36,7 @@ from authfuzz.travel import (
     TRUST_HINTS,
     CookieForm,
 )
-from strategies import keys, travel_forms, usernames
+from strategies import keys, travel_forms, usernames, v1_headers, v2_headers
 from strategies.availability import (
     holders,
     key_of,
@@ -54,14 +54,10 @@ from strategies.headers import (
     V2_NON_SPLITTING_SEPARATORS,
     apikey,
     authorization,
-    basic,
     canonical,
-    digest,
     token,
     whitespace_name,
 )
-from strategies.v1_headers import MANGLED_APIKEY
-from strategies.v2_headers import MANGLED_TOKEN
 from strategies.variant import Variant
 
 ParamsForm = tuple[Pairs, str, str]  # (pairs, label, secret-free account)
@@ -202,36 +198,11 @@ def _v1_header_forms(principals: Principals, branch: Branch) -> list[Variant]:
                 )
         return list(found.values())
     if branch is Branch.OTHER_SCHEME:
-        fixed = [
-            Variant.of(f"Bearer {k}", "scheme:bearer", f"Bearer {kk}"),
-            Variant.of(basic(u, k), "scheme:basic-key", f"Basic base64({u}:{kk})"),
-            Variant.of(digest(u, k), "scheme:digest", f"Digest with {kk} as response"),
-            Variant.of(f"{TOKEN} {k}", "scheme:token-with-api-key", f"{TOKEN} {kk}"),
-            *(
-                [
-                    Variant.of(
-                        f"Bearer {s.token}", "scheme:bearer-token", f"Bearer <{s.name}'s token>"
-                    )
-                ]
-                if s.token
-                else []
-            ),
-            *(
-                [
-                    Variant.of(
-                        basic(u, s.password),
-                        "scheme:basic-password",
-                        f"Basic base64({u}:<{s.name}'s password>)",
-                    )
-                ]
-                if s.password
-                else []
-            ),
-            *(
-                Variant.of(apikey(u, k, name), "scheme:mangled", f"{ascii(name)[1:-1]} {u}:{kk}")
-                for name in MANGLED_APIKEY[:3]
-            ),
+        mangled = [
+            Variant.of(apikey(u, k, name), "scheme:mangled", f"{ascii(name)[1:-1]} {u}:{kk}")
+            for name in v1_headers.MANGLED_APIKEY[:3]
         ]
+        fixed = v1_headers.other_scheme_forms(s) + mangled
         return fixed + travel_forms.foreign_scheme_values(principals, Api.V1)
     if branch in (Branch.NON_STAFF, Branch.INACTIVE, Branch.CROSS_VERSION):
         return []  # one form each: the explicit example is the whole branch
@@ -269,27 +240,11 @@ def _v2_header_forms(principals: Principals, branch: Branch) -> list[Variant]:
             ),
         ]
     if branch is Branch.OTHER_SCHEME:
-        u = s.username
-        fixed = [
-            Variant.of(f"Bearer {t}", "scheme:bearer", f"Bearer {tt}"),
-            Variant.of(basic(u, t), "scheme:basic-token", f"Basic base64({u}:{tt})"),
-            Variant.of(digest(u, t), "scheme:digest", f"Digest with {tt} as response"),
-            *(
-                [
-                    Variant.of(
-                        basic(u, s.password),
-                        "scheme:basic-password",
-                        f"Basic base64({u}:<{s.name}'s password>)",
-                    )
-                ]
-                if s.password
-                else []
-            ),
-            *(
-                Variant.of(token(t, name), "scheme:mangled", f"{ascii(name)[1:-1]} {tt}")
-                for name in MANGLED_TOKEN[:3]
-            ),
+        mangled = [
+            Variant.of(token(t, name), "scheme:mangled", f"{ascii(name)[1:-1]} {tt}")
+            for name in v2_headers.MANGLED_TOKEN[:3]
         ]
+        fixed = v2_headers.other_scheme_forms(s) + mangled
         return fixed + travel_forms.foreign_scheme_values(principals, Api.V2)
     if branch is Branch.BAD_TOKEN:
         forms = [

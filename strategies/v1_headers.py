@@ -278,29 +278,36 @@ non_staff = _valid_of(Role.USER, "non-staff")
 inactive = _valid_of(Role.INACTIVE, "inactive")
 
 
+def other_scheme_forms(p: Principal) -> list[Variant]:
+    """The staff principal's own secrets under fixed foreign schemes (also the sub-forms)."""
+    u, k = p.username, _key(p)
+    fixed = [
+        Variant.of(f"Bearer {k}", "scheme:bearer", f"Bearer {_k(p)}"),
+        Variant.of(basic(u, k), "scheme:basic-key", f"Basic base64({u}:{_k(p)})"),
+        Variant.of(digest(u, k), "scheme:digest", f"Digest with {_k(p)} as response"),
+        Variant.of(f"{TOKEN} {k}", "scheme:token-with-api-key", f"{TOKEN} {_k(p)}"),
+    ]
+    if p.token:
+        fixed.append(
+            Variant.of(f"Bearer {p.token}", "scheme:bearer-token", f"Bearer <{p.name}'s token>")
+        )
+    if p.password:
+        fixed.append(
+            Variant.of(
+                basic(u, p.password),
+                "scheme:basic-password",
+                f"Basic base64({u}:<{p.name}'s password>)",
+            )
+        )
+    return fixed
+
+
 def other_scheme(principals: Principals) -> SearchStrategy[Variant]:
     """Staff secrets under schemes v1 does not accept (nothing that is ``apikey`` in any case)."""
 
     def schemes(p: Principal) -> SearchStrategy[Variant]:
         u, k = p.username, _key(p)
-        fixed = [
-            Variant.of(f"Bearer {k}", "scheme:bearer", f"Bearer {_k(p)}"),
-            Variant.of(basic(u, k), "scheme:basic-key", f"Basic base64({u}:{_k(p)})"),
-            Variant.of(digest(u, k), "scheme:digest", f"Digest with {_k(p)} as response"),
-            Variant.of(f"{TOKEN} {k}", "scheme:token-with-api-key", f"{TOKEN} {_k(p)}"),
-        ]
-        if p.token:
-            fixed.append(
-                Variant.of(f"Bearer {p.token}", "scheme:bearer-token", f"Bearer <{p.name}'s token>")
-            )
-        if p.password:
-            fixed.append(
-                Variant.of(
-                    basic(u, p.password),
-                    "scheme:basic-password",
-                    f"Basic base64({u}:<{p.name}'s password>)",
-                )
-            )
+        fixed = other_scheme_forms(p)
         mangled = st.sampled_from(MANGLED_APIKEY).map(
             lambda name: Variant.of(
                 apikey(u, k, name), "scheme:mangled", f"{ascii(name)[1:-1]} {u}:{_k(p)}"

@@ -134,24 +134,31 @@ non_staff = _valid_of(Role.USER, "non-staff")
 inactive = _valid_of(Role.INACTIVE, "inactive")
 
 
+def other_scheme_forms(p: Principal) -> list[Variant]:
+    """The staff principal's own secrets under fixed foreign schemes (also the sub-forms)."""
+    u, t = p.username, _token(p)
+    fixed = [
+        Variant.of(f"Bearer {t}", "scheme:bearer", f"Bearer {_t(p)}"),
+        Variant.of(basic(u, t), "scheme:basic-token", f"Basic base64({u}:{_t(p)})"),
+        Variant.of(digest(u, t), "scheme:digest", f"Digest with {_t(p)} as response"),
+    ]
+    if p.password:
+        fixed.append(
+            Variant.of(
+                basic(u, p.password),
+                "scheme:basic-password",
+                f"Basic base64({u}:<{p.name}'s password>)",
+            )
+        )
+    return fixed
+
+
 def other_scheme(principals: Principals) -> SearchStrategy[Variant]:
     """Staff secrets under schemes v2 ignores (nothing that is ``token`` in any case)."""
 
     def schemes(p: Principal) -> SearchStrategy[Variant]:
-        u, t = p.username, _token(p)
-        fixed = [
-            Variant.of(f"Bearer {t}", "scheme:bearer", f"Bearer {_t(p)}"),
-            Variant.of(basic(u, t), "scheme:basic-token", f"Basic base64({u}:{_t(p)})"),
-            Variant.of(digest(u, t), "scheme:digest", f"Digest with {_t(p)} as response"),
-        ]
-        if p.password:
-            fixed.append(
-                Variant.of(
-                    basic(u, p.password),
-                    "scheme:basic-password",
-                    f"Basic base64({u}:<{p.name}'s password>)",
-                )
-            )
+        t = _token(p)
+        fixed = other_scheme_forms(p)
         mangled = st.sampled_from(MANGLED_TOKEN).map(
             lambda name: Variant.of(
                 token(t, name), "scheme:mangled", f"{ascii(name)[1:-1]} {_t(p)}"
