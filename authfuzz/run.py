@@ -7,10 +7,17 @@ error, 3 target unreachable.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from authfuzz.layout import SUITES
+from authfuzz.targets import TargetsFileError, load_target
+
+# Options that, given to pytest after --, override what this command checked up front.
+_CONFIG_OPTIONS = ("--target", "--targets-file", "--defects")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +74,11 @@ def main(argv: list[str]) -> int:
             f"authfuzz run: error: the suites directory {SUITES} is missing (run from a checkout)"
         )
         return 2
+    problem = None if _overridden(args.pytest_args) else configuration_error(args)
+    if problem is not None:
+        _remove_earlier_reports(Path(args.report_dir))
+        print(f"authfuzz run: error: {problem}")
+        return 2
     pytest_args = [
         str(SUITES),
         "--target",
@@ -99,3 +111,68 @@ def main(argv: list[str]) -> int:
         pytest_args += ["-n", args.workers]
     code = int(pytest.main(pytest_args + args.pytest_args))
     return {0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 2}.get(code, 1)
+
+
+def configuration_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the targets file, the target or ``--defects``, in one line; or None.
+
+    Checked before pytest starts, so that a bad configuration is one line and exit code 2
+    rather than a message inside pytest's session banner. The plugin checks the same again
+    (it also serves plain ``pytest suites`` runs); this is the same loader, so the two agree.
+    """
+    path = Path(args.targets_file or os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"))
+    try:
+        target = load_target(path, args.target)
+    except TargetsFileError as error:
+        return str(error)
+    if not args.defects:
+        return None
+    if target.start != "testbed":
+        return (
+            f'--defects needs a target with start = "testbed"; {target.name!r} is '
+            f"{target.environment.value} at {target.base_url}"
+        )
+    return _defects_error(args.defects)
+
+
+def _defects_error(value: str) -> str | None:
+    """Whether the embedded testbed knows every defect switch named in ``value``.
+
+    ``testbed`` is a package of this distribution, which pytest marks for assertion
+    rewriting; imported before ``pytest.main`` it would earn a "cannot be rewritten" warning
+    in the run's output. So it is imported for the check and forgotten again (the module is
+    a table and a parser, without side effects); the plugin imports it afresh.
+    """
+    before = set(sys.modules)
+    try:
+        from testbed.defects import UnknownDefectError, parse_defects
+
+        try:
+            parse_defects(value)
+        except UnknownDefectError as error:
+            return str(error)
+        return None
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "testbed" or name.startswith("testbed."):
+                del sys.modules[name]
+
+
+def _overridden(pytest_args: list[str]) -> bool:
+    """Whether the arguments after -- set the target, the targets file or the defects."""
+    return any(arg.split("=", 1)[0] in _CONFIG_OPTIONS for arg in pytest_args)
+
+
+def _remove_earlier_reports(directory: Path) -> None:
+    """What the plugin does at the start of a gate run: no earlier verdict stays behind.
+
+    A run refused for its configuration writes no report, and the last run's reports must
+    not pass for this one's (a CI artifact, code scanning). coverage.txt, written next to
+    them, goes too (the plugin's ``REPORT_FILES`` does not name it).
+    """
+    from authfuzz.plugin import REPORT_FILES
+    from authfuzz.poc.export import remove_exports
+
+    for name in (*REPORT_FILES, "coverage.txt"):
+        (directory / name).unlink(missing_ok=True)
+    remove_exports(directory / "pocs")
