@@ -1,11 +1,18 @@
-"""One self-contained HTML page: the verdict, the findings and the coverage grid.
+"""One self-contained HTML page: the verdict, the coverage grid and the findings.
+
+The page reads top to bottom as a reviewer works: the verdict and the figures, the
+branch x operation grid, what was not checked, a table of contents of the finding groups,
+then the groups. A build with many defects has hundreds of findings, most of them one bug
+seen on many operations, so findings are grouped by (invariant, branch), the terminal's
+grouping: each group shows its most direct finding in full and folds the rest into
+``<details>`` elements, which the browser opens without any script.
 
 Nothing on the page is loaded from anywhere: the CSS is inline, there is no
 script, font or image, and a Content-Security-Policy forbids the browser from
-fetching anything should a later edit slip. Every string that comes from a run
-is HTML-escaped. Findings are already redacted by the client; apart from them
-the page shows only the summary's known keys and the matrix, so nothing else
-that could hold a secret reaches it.
+fetching anything should a later edit slip. The only links are ``#anchors`` within the
+page. Every string that comes from a run is HTML-escaped. Findings are already redacted
+by the client; apart from them the page shows only the summary's known keys and the
+matrix, so nothing else that could hold a secret reaches it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 from authfuzz.branches import Api, Branch
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Cell, Matrix
 from authfuzz.findings import Finding
-from authfuzz.run_summary import verdict_of
+from authfuzz.run_summary import FindingGroup, group_findings, verdict_of
 
 MISSING = "missing"  # a cell the run never reached: not a Cell status, only a grid state
 _MARKS = {EXERCISED: "ok", FINDING: "XX", SKIPPED: "s", UNCHECKED: "??", MISSING: "--"}
@@ -35,6 +42,34 @@ _COLUMN_KINDS = {
     "D": "delete",
     "B": "bulk delete",
 }
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """One (invariant, branch) group as the page shows it; findings keep their run number.
+
+    A finding's number is its place in the run's findings (findings.json and findings.md
+    count the same way), so "finding 17" means one thing in every report.
+    """
+
+    anchor: str
+    group: FindingGroup
+    first: tuple[int, Finding]  # shown in full
+    rest: tuple[tuple[int, Finding], ...]  # folded
+
+
+def report_groups(findings: list[Finding]) -> list[ReportGroup]:
+    """The findings by (invariant, branch), in the terminal summary's order and choice of first."""
+    members: dict[tuple[str, str], list[tuple[int, Finding]]] = {}
+    for number, finding in enumerate(findings, 1):
+        members.setdefault((finding.invariant, finding.branch), []).append((number, finding))
+    groups = []
+    for index, group in enumerate(group_findings(findings), 1):
+        numbered = members[(group.invariant, group.branch)]
+        first = next(entry for entry in numbered if entry[1] is group.first)
+        rest = tuple(entry for entry in numbered if entry is not first)
+        groups.append(ReportGroup(f"group-{index}", group, first, rest))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -122,12 +157,29 @@ code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consola
   min-width: 130px; }
 .summary dt { font-size: 12px; text-transform: uppercase; letter-spacing: .5px; color: #5b6675; }
 .summary dd { margin: 0; font-size: 22px; font-weight: 600; overflow-wrap: anywhere; }
-article.finding { background: #fff; border: 1px solid #e3b7b7; border-left: 6px solid #c62828;
-  border-radius: 8px; padding: 14px 18px; margin: 0 0 16px; }
-article.finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0 0 10px; }
-article.finding dt { font-weight: 600; color: #5b6675; }
-article.finding dd { margin: 0; overflow-wrap: anywhere; }
-article.finding p.label { margin: 10px 0 4px; font-weight: 600; color: #5b6675; }
+article.finding, details.finding { background: #fff; border: 1px solid #e3b7b7;
+  border-left: 6px solid #c62828; border-radius: 8px; padding: 14px 18px; margin: 0 0 16px; }
+article.finding h4 { font-size: 15px; margin: 0 0 10px; }
+article.finding dl, details.finding dl { display: grid; grid-template-columns: max-content 1fr;
+  gap: 4px 14px; margin: 0 0 10px; }
+article.finding dt, details.finding dt { font-weight: 600; color: #5b6675; }
+article.finding dd, details.finding dd { margin: 0; overflow-wrap: anywhere; }
+article.finding p.label, details.finding p.label { margin: 10px 0 4px; font-weight: 600;
+  color: #5b6675; }
+section.group { margin: 0 0 28px; }
+section.group h3 { font-size: 17px; margin: 24px 0 4px; }
+.count { display: inline-block; background: #c62828; color: #fff; border-radius: 10px;
+  padding: 0 9px; font-size: 13px; margin-left: 6px; vertical-align: 2px; }
+details.more { margin: 0 0 8px; }
+details.more > summary { cursor: pointer; font-weight: 600; color: #1a5fb4; margin: 0 0 10px; }
+details.finding { padding: 8px 18px; margin: 0 0 8px; }
+details.finding > summary { cursor: pointer; overflow-wrap: anywhere; }
+details.finding[open] > summary { margin: 0 0 10px; }
+nav.contents ol { background: #fff; border: 1px solid #d5d9df; border-radius: 8px;
+  padding: 10px 16px 10px 40px; margin: 0; }
+nav.contents li { margin: 3px 0; }
+nav.contents a, p.top a { color: #1a5fb4; }
+nav.contents .via, p.top { color: #5b6675; font-size: 13px; }
 pre { background: #1e2329; color: #e8ecf1; padding: 10px 12px; border-radius: 6px; margin: 0;
   white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
 nav.jump { margin: 14px 0 0; font-size: 13px; color: #5b6675; }
@@ -165,6 +217,7 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-acti
 
 def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> str:
     verdict = verdict_of(findings, summary)
+    groups = report_groups(findings)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -181,14 +234,13 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
         "<h1>authfuzz security gate</h1>",
         f'<p class="verdict {verdict.lower()}" id="verdict">{verdict}</p>',
         _summary(findings, summary),
-        '<nav class="jump">Jump to: '
-        f'<a href="#findings">findings ({len(findings)})</a> &middot; '
-        '<a href="#coverage">coverage</a></nav>',
+        _jump(findings, groups, summary),
         "</header>",
         "<main>",
-        _findings(findings),
-        _not_checked(summary),
         _coverage(matrix),
+        _not_checked(summary),
+        _contents(groups, len(findings)),
+        _findings(groups, len(findings)),
         "</main>",
         "</body>",
         "</html>",
@@ -224,10 +276,15 @@ def _not_checked_count(summary: dict[str, object]) -> int | None:
     return int(data.get("count", 0)) if isinstance(data, dict) and data.get("count") else None
 
 
-def _not_checked(summary: dict[str, object]) -> str:
-    """Checks a fault, throttle, budget or the time limit stopped: why the run is not clean."""
+def _not_checked_tests(summary: dict[str, object]) -> list[dict[str, object]]:
     data = summary.get("not_checked")
     tests = data.get("tests", []) if isinstance(data, dict) else []
+    return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+
+
+def _not_checked(summary: dict[str, object]) -> str:
+    """Checks a fault, throttle, budget or the time limit stopped: why the run is not clean."""
+    tests = _not_checked_tests(summary)
     if not tests:
         return ""
     items = "".join(
@@ -243,40 +300,115 @@ def _not_checked(summary: dict[str, object]) -> str:
     )
 
 
-def _findings(findings: list[Finding]) -> str:
-    if not findings:
+def _jump(findings: list[Finding], groups: list[ReportGroup], summary: dict[str, object]) -> str:
+    links = ['<a href="#coverage">coverage</a>']
+    unchecked = len(_not_checked_tests(summary))
+    if unchecked:
+        links.append(f'<a href="#not-checked">not checked ({unchecked})</a>')
+    if groups:
+        links.append(f'<a href="#contents">finding groups ({len(groups)})</a>')
+    links.append(f'<a href="#findings">findings ({len(findings)})</a>')
+    return f'<nav class="jump">Jump to: {" &middot; ".join(links)}</nav>'
+
+
+def _contents(groups: list[ReportGroup], total: int) -> str:
+    """The table of contents: one anchor link per group, with its counts."""
+    if not groups:
+        return ""
+    items = []
+    for entry in groups:
+        group = entry.group
+        items.append(
+            f'<li><a href="#{entry.anchor}">{escape(group.invariant)}: branch '
+            f"<code>{escape(group.branch)}</code></a> "
+            f'<span class="group-count">{_plural(group.count, "finding")}</span> '
+            f'<span class="via">on {_plural(len(group.operations), "operation")} via '
+            f"{escape(', '.join(group.oracles))}</span></li>"
+        )
+    return (
+        '<nav class="contents" id="contents">'
+        f"<h2>Findings by invariant and branch: {_plural(len(groups), 'group')}, "
+        f"{_plural(total, 'finding')}</h2>"
+        f"<ol>{''.join(items)}</ol></nav>"
+    )
+
+
+def _findings(groups: list[ReportGroup], total: int) -> str:
+    if not groups:
         return (
             '<section id="findings"><h2>Findings</h2>'
             '<p class="none">No findings: no invariant was broken.</p></section>'
         )
-    out = [f'<section id="findings"><h2>Findings ({len(findings)})</h2>']
-    for number, finding in enumerate(findings, 1):
-        rows = [
-            ("invariant", f"{finding.invariant} ({finding.oracle})"),
-            ("branch", finding.branch),
-            ("attempt", "; ".join(finding.labels)),
-            ("operation", finding.operation),
-            ("what", finding.summary),
-            ("status", str(finding.status)),
-            ("read-back", finding.evidence),
-            ("target", finding.target),
-        ]
-        details = "".join(
-            f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" for name, value in rows if value
+    out = [f'<section id="findings"><h2>Findings ({total})</h2>']
+    for index, entry in enumerate(groups, 1):
+        group = entry.group
+        number, first = entry.first
+        out.append(
+            f'<section class="group" id="{entry.anchor}" data-count="{group.count}">'
+            f"<h3>{index}. {escape(group.invariant)}: branch <code>{escape(group.branch)}</code>"
+            f'<span class="count">{_plural(group.count, "finding")}</span></h3>'
+            f'<p class="note">On {_plural(len(group.operations), "operation")} via '
+            f"{escape(', '.join(group.oracles))}."
+            + (
+                f" The most direct finding is shown in full; the other {len(entry.rest)} are "
+                "folded below it."
+                if entry.rest
+                else ""
+            )
+            + "</p>"
         )
         out.append(
             f'<article class="finding" id="finding-{number}">'
-            f"<h3>{number}. {escape(finding.invariant)}: branch "
-            f"<code>{escape(finding.branch)}</code> on <code>{escape(finding.operation)}</code></h3>"
-            f"<dl>{details}</dl>"
-            '<p class="label">Request (redacted)</p>'
-            f'<pre class="request">{escape(finding.request)}</pre>'
-            '<p class="label">Reproduce (export the AUTHFUZZ_* variables first)</p>'
-            f'<pre class="curl">{escape(finding.curl)}</pre>'
-            "</article>"
+            f"<h4>{number}. {escape(first.invariant)}: branch "
+            f"<code>{escape(first.branch)}</code> on <code>{escape(first.operation)}</code></h4>"
+            f"{_finding_body(first)}</article>"
         )
+        if entry.rest:
+            out.append(
+                f'<details class="more"><summary>{len(entry.rest)} more in this group</summary>'
+            )
+            out += [
+                f'<details class="finding" id="finding-{n}"><summary>{n}. '
+                f"<code>{escape(f.operation)}</code>: status {escape(str(f.status))} via "
+                f"{escape(f.oracle)}{_attempt(f)}</summary>{_finding_body(f)}</details>"
+                for n, f in entry.rest
+            ]
+            out.append("</details>")
+        out.append('<p class="top"><a href="#contents">back to the contents</a></p></section>')
     out.append("</section>")
     return "\n".join(out)
+
+
+def _finding_body(finding: Finding) -> str:
+    """Everything about one finding: what, how it was seen, the request and its replay."""
+    rows = [
+        ("invariant", f"{finding.invariant} ({finding.oracle})"),
+        ("branch", finding.branch),
+        ("attempt", "; ".join(finding.labels)),
+        ("operation", finding.operation),
+        ("what", finding.summary),
+        ("status", str(finding.status)),
+        ("read-back", finding.evidence),
+        ("target", finding.target),
+    ]
+    details = "".join(
+        f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" for name, value in rows if value
+    )
+    return (
+        f"<dl>{details}</dl>"
+        '<p class="label">Request (redacted)</p>'
+        f'<pre class="request">{escape(finding.request)}</pre>'
+        '<p class="label">Reproduce (export the AUTHFUZZ_* variables first)</p>'
+        f'<pre class="curl">{escape(finding.curl)}</pre>'
+    )
+
+
+def _attempt(finding: Finding) -> str:
+    return f" ({escape('; '.join(finding.labels))})" if finding.labels else ""
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _legend() -> str:

@@ -487,6 +487,186 @@ def test_html_shows_only_known_summary_keys_and_matrix_order_matches_text() -> N
     assert [row for api in ("v1", "v2") for row in grids.tables[api]] == text_rows
 
 
+# -- hundreds of findings ----------------------------------------------------------------------
+
+HOSTILE_BRANCH = 'poc:"quoted" <i>branch</i>'
+# (invariant, branch, how many): a build with many defects, 300 findings in six groups.
+MANY_GROUPS = (
+    ("no-unauthenticated-write", "wrong-key", 140),
+    ("no-unauthenticated-write", "other-users-key", 80),
+    ("no-foreign-url", "v2-patch:url", 50),
+    ("no-foreign-url", "stored:v1", 25),
+    ("bulk-delete-stays-in-scope", "v1-bulk-delete", 4),
+    ("no-unauthenticated-write", HOSTILE_BRANCH, 1),
+)
+
+
+def many_findings() -> list[Finding]:
+    """300 findings, the groups interleaved as a run's workers report them."""
+    queues = []
+    for invariant, branch, count in MANY_GROUPS:
+        queue = []
+        for n in range(count):
+            # The big group starts with probes: its most direct finding (a read-back) is
+            # its fourth, and that is the one shown in full.
+            oracle = "identity-probe" if branch == "wrong-key" and n < 3 else "read-back"
+            queue.append(
+                Finding(
+                    invariant=invariant,
+                    oracle=oracle,
+                    target="testbed",
+                    branch=branch,
+                    operation=f"POST /api/v1/downloads/thing{n % 9}/",
+                    summary=f"finding {n} of {branch} <b>bold?</b>",
+                    request=f'POST /api/v1/downloads/thing{n % 9}/ | json {{"n": {n}}}',
+                    status=201,
+                    evidence=f'nonce {invariant}-{branch}-{n} "stored" <script>alert({n})</script>',
+                    curl=f"curl -sS -X POST 'http://127.0.0.1:40967/api/v1/downloads/thing{n % 9}/'",
+                    labels=(f"attempt:{n}",),
+                )
+            )
+        queues.append(queue)
+    findings: list[Finding] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                findings.append(queue.pop(0))
+    assert len(findings) == 300
+    return findings
+
+
+class PageReader(HTMLParser):
+    """The parts of the page the many-findings test checks, read as a browser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.hrefs: list[str] = []
+        self.sources: list[str] = []  # every src= attribute, on any tag
+        self.contents: list[tuple[str, str]] = []  # (href, count text) per contents entry
+        self.groups: dict[str, dict[str, Any]] = {}  # anchor -> what the group shows
+        self._sections: list[str | None] = []  # the group anchor of each open <section>
+        self._details = 0
+        self._in_contents = False
+        self._text_target: tuple[str, str] | None = None  # (where, key) collecting text
+        self._text = ""
+        self._href = ""
+
+    @property
+    def _group(self) -> dict[str, Any] | None:
+        anchor = next((a for a in reversed(self._sections) if a), None)
+        return self.groups[anchor] if anchor else None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k: v or "" for k, v in attrs}
+        classes = set(attr.get("class", "").split())
+        if "id" in attr:
+            self.ids.append(attr["id"])
+        if "href" in attr:
+            self.hrefs.append(attr["href"])
+        if "src" in attr:
+            self.sources.append(attr["src"])
+        if tag == "nav" and attr.get("id") == "contents":
+            self._in_contents = True
+        elif tag == "a" and self._in_contents:
+            self._href = attr["href"]
+        elif tag == "span" and self._in_contents and "group-count" in classes:
+            self._text_target, self._text = ("contents", self._href), ""
+        elif tag == "section":
+            anchor = attr["id"] if "group" in classes else None
+            if anchor:
+                self.groups[anchor] = {"full": [], "folded": [], "count": "", "data": attr}
+            self._sections.append(anchor)
+        elif tag == "details":
+            self._details += 1
+        elif tag == "span" and "count" in classes and self._group is not None:
+            self._text_target, self._text = ("count", ""), ""
+        elif tag == "pre" and "request" in classes and self._group is not None:
+            self._text_target, self._text = ("request", ""), ""
+
+    def handle_data(self, data: str) -> None:
+        if self._text_target:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self._in_contents = False
+        elif tag == "section":
+            self._sections.pop()
+        elif tag == "details":
+            self._details -= 1
+        elif tag in ("span", "pre") and self._text_target:
+            where, key = self._text_target
+            group = self._group
+            if where == "contents":
+                self.contents.append((key, self._text))
+            elif where == "count" and group is not None:
+                group["count"] = self._text
+            elif where == "request" and group is not None:
+                group["folded" if self._details else "full"].append(self._text)
+            self._text_target = None
+
+
+def test_html_with_hundreds_of_findings_groups_and_folds_them() -> None:
+    findings, matrix = many_findings(), make_matrix()
+    html = html_report.render(findings, SUMMARY, matrix)
+
+    # The grid first, then the contents, then the groups.
+    grid, contents = html.index('<table class="matrix"'), html.index('id="contents"')
+    first_group, first_finding = html.index('class="group"'), html.index('class="finding"')
+    assert html.index('id="coverage"') < grid < contents < first_group < first_finding
+
+    page = PageReader()
+    page.feed(html)
+    page.close()
+    expected = [(invariant, branch, count) for invariant, branch, count in MANY_GROUPS]
+    anchors = list(page.groups)
+    assert len(anchors) == len(expected)
+    # The contents: one anchor link per group, in page order, with the group's count.
+    assert [href for href, _ in page.contents] == [f"#{a}" for a in anchors]
+    for (_, count_text), (_, _, count) in zip(page.contents, expected, strict=True):
+        assert count_text == f"{count} finding" + ("" if count == 1 else "s")
+
+    requests_by_key = {}
+    for finding in findings:
+        requests_by_key.setdefault((finding.invariant, finding.branch), []).append(finding)
+    for anchor, (invariant, branch, count) in zip(anchors, expected, strict=True):
+        group = page.groups[anchor]
+        assert group["data"]["data-count"] == str(count)
+        assert group["count"] == f"{count} finding" + ("" if count == 1 else "s")
+        # Exactly one finding in full, outside any <details>; the rest folded.
+        assert len(group["full"]) == 1, (anchor, group["full"])
+        assert len(group["folded"]) == count - 1
+        members = requests_by_key[(invariant, branch)]
+        assert sorted(group["full"] + group["folded"]) == sorted(f.request for f in members)
+        direct = next(f for f in members if f.oracle == "read-back")
+        assert group["full"] == [direct.request]  # the most direct, as on the end screen
+    assert html.count('<pre class="request">') == len(findings) == 300
+    # Every finding keeps its run number (findings.json's order), once.
+    numbers = sorted(int(i.split("-")[1]) for i in page.ids if i.startswith("finding-"))
+    assert numbers == list(range(1, 301))
+
+    # Nothing runs, nothing is fetched: no script, no src, every link an anchor on the page.
+    assert "<script" not in html.lower()
+    assert page.sources == []
+    assert page.hrefs and all(h.startswith("#") and h[1:] in page.ids for h in page.hrefs)
+    assert_no_network_and_no_secret(html, findings)
+    # Values are escaped wherever they appear: the contents, the headings, the bodies.
+    assert "<i>branch</i>" not in html and escape(HOSTILE_BRANCH) in html
+    assert "<b>bold?</b>" not in html
+    assert html.count(escape("<script>alert(")) == 300
+
+
+def test_html_group_of_one_has_nothing_folded() -> None:
+    findings = make_findings()
+    html = html_report.render(findings, SUMMARY, make_matrix())
+    page = PageReader()
+    page.feed(html)
+    assert len(page.groups) == 3  # three (invariant, branch) pairs, one finding each
+    assert all(len(g["full"]) == 1 and not g["folded"] for g in page.groups.values())
+    assert "<details" not in html
+
+
 # -- a real gate run --------------------------------------------------------------------------
 
 _MARK_STATUS = {"ok": EXERCISED, "XX": FINDING, "s": SKIPPED}
@@ -618,3 +798,16 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert dom.count('class="matrix"') == 2
     assert 'class="cell missing"' in dom and 'class="cell skipped"' in dom
     assert "<script>alert(1)</script>" not in dom
+
+
+def test_html_with_hundreds_of_findings_renders_in_headless_chromium(tmp_path: Path) -> None:
+    binary = _chromium()
+    page = tmp_path / "many.html"
+    html_report.write(page, many_findings(), SUMMARY, make_matrix())
+    dom = _run_chromium(binary, tmp_path / "profile-many", "--dump-dom", page.as_uri())
+    assert dom.count('class="matrix"') == 2
+    assert dom.count('<section class="group"') == len(MANY_GROUPS)
+    # Five groups fold their rest; the browser parsed every finding, folded or not.
+    assert dom.count('<details class="more"') == 5
+    assert dom.count('<pre class="request">') == 300
+    assert "<script" not in dom
