@@ -184,7 +184,14 @@ DURING_OUTPUT = "authfuzz_restored_during"
 _REDACTOR = pytest.StashKey["Redact"]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
 REQUESTS_PROPERTY = "authfuzz_requests"
-REPORT_FILES = ("findings.json", "findings.md", "findings.sarif", "report.html", "requests.json")
+REPORT_FILES = (
+    "findings.json",
+    "findings.md",
+    "findings.sarif",
+    "report.html",
+    "requests.json",
+    "coverage.txt",
+)
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter exists
@@ -866,13 +873,13 @@ class RunCollector:
         directory.mkdir(parents=True, exist_ok=True)
         data = summary.to_dict()
         findings, matrix = self.state.findings, self.state.matrix
-        json_path, markdown_path, sarif_path, html_path, requests_path = (
+        json_path, markdown_path, sarif_path, html_path, requests_path, coverage_path = (
             directory / n for n in REPORT_FILES
         )
         json_report.write(json_path, findings, data)
         requests_report.write(requests_path, data, self.state.spent_by_test)
         markdown_report.write(markdown_path, findings, data, matrix.render())
-        (directory / "coverage.txt").write_text(matrix.render_detailed() + "\n", encoding="utf-8")
+        coverage_path.write_text(matrix.render_detailed() + "\n", encoding="utf-8")
         sarif_report.write(sarif_path, findings, data, matrix)
         html_report.write(html_path, findings, data, matrix)
         target = self.config.stash.get(_TARGET, None)

@@ -167,12 +167,11 @@ def _remove_earlier_reports(directory: Path) -> None:
     """What the plugin does at the start of a gate run: no earlier verdict stays behind.
 
     A run refused for its configuration writes no report, and the last run's reports must
-    not pass for this one's (a CI artifact, code scanning). coverage.txt, written next to
-    them, goes too (the plugin's ``REPORT_FILES`` does not name it).
+    not pass for this one's (a CI artifact, code scanning).
     """
     from authfuzz.plugin import REPORT_FILES
     from authfuzz.poc.export import remove_exports
 
-    for name in (*REPORT_FILES, "coverage.txt"):
+    for name in REPORT_FILES:
         (directory / name).unlink(missing_ok=True)
     remove_exports(directory / "pocs")
