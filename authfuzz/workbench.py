@@ -65,6 +65,18 @@ class Workbench:
             self._known.clear()
         return self._canaries
 
+    def canary_state(self, resource: str) -> Any:
+        """The canary of ``resource`` as last read back; read once, then kept while unchanged."""
+        canaries = self.canaries()
+        key = (resource, False)
+        if key not in self._known:
+            self._known[key] = self.reader.detail(resource, canaries.pk(resource))
+        return self._known[key]
+
+    def remember_state(self, resource: str, state: Any) -> None:
+        """What a check read back after putting the canary back as it was."""
+        self._known[(resource, False)] = state
+
     def reset_canaries(self) -> None:
         if self._canaries is not None:
             remove_canaries(self.reader, self._canaries)

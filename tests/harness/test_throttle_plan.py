@@ -24,7 +24,7 @@ import requests
 
 from authfuzz.principals import Principal, Principals, Role
 from authfuzz.throttles import costs
-from authfuzz.throttles.plan import fitted, plan
+from authfuzz.throttles.plan import Plan, fitted, plan
 from authfuzz.throttles.rates import PYTHON_ORG, Rate, Throttles, parse_throttles
 from testbed.runner import Testbed
 from tests.harness.gate import GateRun, run_gate, write_targets
@@ -63,8 +63,22 @@ def test_the_plan_sums_measured_costs_against_the_targets_limits() -> None:
     assert (admin.limit, admin.per) == (3000, "day")
 
 
+def _v2_user(planned: Plan) -> int:
+    """The most any one v2 user token spends in the plan (the v2_user rate bounds each)."""
+    return max(
+        line.planned
+        for line in planned.lines
+        if line.bucket.api == "v2" and line.bucket.identity != "anonymous"
+    )
+
+
 def test_trimming_drops_fuzzed_examples_first_and_keeps_every_explicit_one() -> None:
-    tight = Throttles(v2_user=Rate(400, "day"))
+    # A limit between the explicit tests' spend and the whole run's, from the cost table itself.
+    roomy = Throttles(v2_user=Rate(10**6, "day"))
+    explicit_only = _v2_user(plan(EXPLICIT, 8, PRINCIPALS, roomy))
+    everything = _v2_user(plan(EXPLICIT + FUZZED, 8, PRINCIPALS, roomy))
+    assert explicit_only < everything
+    tight = Throttles(v2_user=Rate((explicit_only + everything) // 2, "day"))
     full = plan(EXPLICIT + FUZZED, 8, PRINCIPALS, tight)
     trimmed = fitted(EXPLICIT + FUZZED, 8, PRINCIPALS, tight)
     assert not full.fits and trimmed.fits and 0 <= trimmed.examples < 8
