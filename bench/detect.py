@@ -125,14 +125,22 @@ def explicit_search(workbench: Workbench, url: bool, run_seed: int) -> tuple[boo
     client = workbench.client
     sent_before, started = client.sent, time.monotonic()
     checks: list[Callable[[], Verdict]] = []
-    if url:
+    if url:  # the URL suite's explicit cases, with its rotation of fields and paths
         prefix = workbench.target.url_prefix
         for path in WritePath:
-            for body_format in BODY_FORMATS[path.api.value]:
+            for field in URL_FIELDS:
                 for category in CATEGORIES:
-                    if body_format != "json" and category == "non-string":
-                        continue
-                    case = example_case(prefix, category, field=URL_FIELDS[0], nonce=category)
+                    nonce = f"s{run_seed}-{path.slug}-{field}-{category}"  # fresh per seed
+                    case = example_case(prefix, category, field=field, nonce=nonce)
+                    checks.append(partial(check_url_write, workbench, path, case))
+        texts = [c for c in CATEGORIES if c != "non-string"]
+        for api in ("v1", "v2"):
+            paths = [p for p in WritePath if p.api.value == api]
+            for body_format in BODY_FORMATS[api][1:]:
+                for turn, category in enumerate(texts):
+                    path, field = paths[turn % len(paths)], URL_FIELDS[turn % len(URL_FIELDS)]
+                    nonce = f"s{run_seed}-{path.slug}-{body_format}-{category}"
+                    case = example_case(prefix, category, field=field, nonce=nonce)
                     checks.append(partial(check_url_write, workbench, path, case, body_format))
     else:
         principals = workbench.target.principals
