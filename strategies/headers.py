@@ -94,6 +94,19 @@ def basic(username: str, secret: str) -> str:
     return f"Basic {encoded}"
 
 
+def basic_password(p: Principal) -> list[Variant]:
+    """The principal's password under Basic, if it has one: what an added Basic auth takes."""
+    if not p.password:
+        return []
+    return [
+        Variant.of(
+            basic(p.username, p.password),
+            "scheme:basic-password",
+            f"Basic base64({p.username}:<{p.name}'s password>)",
+        )
+    ]
+
+
 def digest(username: str, secret: str) -> str:
     """A Digest header carrying the secret as the response (no API accepts Digest)."""
     return f'Digest username="{username}", realm="api", nonce="0", uri="/", response="{secret}"'

@@ -31,6 +31,7 @@ from strategies.headers import (
     WORD_SEPARATORS,
     apikey,
     basic,
+    basic_password,
     digest,
     per_principal,
     scheme_spellings,
@@ -291,15 +292,7 @@ def other_scheme_forms(p: Principal) -> list[Variant]:
         fixed.append(
             Variant.of(f"Bearer {p.token}", "scheme:bearer-token", f"Bearer <{p.name}'s token>")
         )
-    if p.password:
-        fixed.append(
-            Variant.of(
-                basic(u, p.password),
-                "scheme:basic-password",
-                f"Basic base64({u}:<{p.name}'s password>)",
-            )
-        )
-    return fixed
+    return fixed + basic_password(p)
 
 
 def other_scheme(principals: Principals) -> SearchStrategy[Variant]:

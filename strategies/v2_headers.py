@@ -31,6 +31,7 @@ from strategies.headers import (
     WORD_SEPARATORS,
     Forms,
     basic,
+    basic_password,
     digest,
     per_principal,
     scheme_spellings,
@@ -142,15 +143,7 @@ def other_scheme_forms(p: Principal) -> list[Variant]:
         Variant.of(basic(u, t), "scheme:basic-token", f"Basic base64({u}:{_t(p)})"),
         Variant.of(digest(u, t), "scheme:digest", f"Digest with {_t(p)} as response"),
     ]
-    if p.password:
-        fixed.append(
-            Variant.of(
-                basic(u, p.password),
-                "scheme:basic-password",
-                f"Basic base64({u}:<{p.name}'s password>)",
-            )
-        )
-    return fixed
+    return fixed + basic_password(p)
 
 
 def other_scheme(principals: Principals) -> SearchStrategy[Variant]:
