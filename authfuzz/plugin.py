@@ -149,6 +149,8 @@ class RunState:
     not_checked: dict[str, NotCheckedTest] = field(default_factory=dict)  # by nodeid
     # Counted requests per test and throttle bucket (requests.json; bench/economy.py)
     spent_by_test: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The same per test, by bucket and purpose ("v2 admin: read-back")
+    purposes_by_test: dict[str, dict[str, int]] = field(default_factory=dict)
     unreachable: str | None = None  # why the run stopped early: the target went away
 
 
@@ -159,13 +161,24 @@ class RequestCounter:
     client: Client
     reported: int = 0
     spent: dict[str, int] = field(default_factory=dict)  # throttle bucket -> counted so far
+    purposes: dict[str, int] = field(default_factory=dict)  # "bucket: purpose" -> counted
 
     def spent_since(self) -> dict[str, int]:
         """What each throttle bucket spent since the last report (and remember it)."""
         now = self.client.tally.snapshot()
-        delta = {label: n - self.spent.get(label, 0) for label, n in now.items()}
+        delta = _delta(now, self.spent)
         self.spent = now
-        return {label: n for label, n in delta.items() if n}
+        return delta
+
+    def purposes_since(self) -> dict[str, int]:
+        now = self.client.tally.purposes()
+        delta = _delta(now, self.purposes)
+        self.purposes = now
+        return delta
+
+
+def _delta(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {key: n - before.get(key, 0) for key, n in now.items() if n != before.get(key, 0)}
 
 
 _TARGET = pytest.StashKey[Target]()
@@ -572,6 +585,7 @@ def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
                         "budget_limit": client.budget.limit,
                         "budget_left": client.budget.remaining,
                         "spent": counter.spent_since(),
+                        "purposes": counter.purposes_since(),
                     }
                 ),
             )
@@ -701,6 +715,9 @@ class RunCollector:
                 spent = self.state.spent_by_test.setdefault(report.nodeid, {})
                 for label, n in data.get("spent", {}).items():
                     spent[label] = spent.get(label, 0) + n
+                why = self.state.purposes_by_test.setdefault(report.nodeid, {})
+                for label, n in data.get("purposes", {}).items():
+                    why[label] = why.get(label, 0) + n
             elif name == NOT_CHECKED_PROPERTY:
                 record = NotCheckedTest.from_json(value)
                 self.state.not_checked.setdefault(record.nodeid, record)
@@ -877,7 +894,9 @@ class RunCollector:
             directory / n for n in REPORT_FILES
         )
         json_report.write(json_path, findings, data)
-        requests_report.write(requests_path, data, self.state.spent_by_test)
+        requests_report.write(
+            requests_path, data, self.state.spent_by_test, self.state.purposes_by_test
+        )
         markdown_report.write(markdown_path, findings, data, matrix.render())
         coverage_path.write_text(matrix.render_detailed() + "\n", encoding="utf-8")
         sarif_report.write(sarif_path, findings, data, matrix)

@@ -45,7 +45,7 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, send_write
+from authfuzz.client import ApiRequest, ApiResponse, Purpose, send_write
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding, FindingError
 from authfuzz.not_checked import Cause, NotChecked
@@ -479,7 +479,8 @@ def send(
         seen = readback.observe()
         return bool(seen) if readback.is_create else seen != readback.before
 
-    response = send_write(workbench.client, request, took_effect)
+    with workbench.client.purpose.of(Purpose.ATTEMPT):
+        response = send_write(workbench.client, request, took_effect)
     return Exchange(workbench, operation, case, attempt, request, response, readback, url_write)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
+from authfuzz.client import ApiRequest, ApiResponse, Client, Purpose, send_write
 from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.principals import Principal
 
@@ -59,7 +59,8 @@ class Reader:
         return f"{self.client.base_url}{V2}/{resource}/{pk}/"
 
     def _send(self, request: ApiRequest) -> ApiResponse:
-        return self.client.send(request, custody=self.custody)
+        with self.client.purpose.reading():
+            return self.client.send(request, custody=self.custody)
 
     def _send_write(self, request: ApiRequest, took_effect: Callable[[], bool]) -> ApiResponse:
         return send_write(self.client, request, took_effect, custody=self.custody)
@@ -171,6 +172,11 @@ class CanarySet:
 
 
 def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
+    with reader.client.purpose.of(Purpose.CANARY):
+        return _create_canaries(reader, url_prefix)
+
+
+def _create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
     nonce = new_nonce()
     base = reader.client.base_url
     os_obj = reader.create(
@@ -204,5 +210,5 @@ def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
 def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
     """Best effort: deleting the release removes its files; the OS goes separately."""
     for resource in ("release_file", "release", "os"):
-        with contextlib.suppress(Exception, NotChecked):
+        with contextlib.suppress(Exception, NotChecked), reader.client.purpose.of(Purpose.CLEAN_UP):
             reader.delete(resource, canaries.pk(resource))

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, send_write
+from authfuzz.client import ApiRequest, Purpose, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.oracles import Verdict, no_foreign_url
@@ -123,7 +123,8 @@ def check_url_write(
         def read_back() -> dict[str, Any] | None:
             return reader.detail("release_file", pk)
 
-    response = send_write(client, request, lambda: read_back() != before)
+    with client.purpose.of(Purpose.ATTEMPT):
+        response = send_write(client, request, lambda: read_back() != before)
     after = read_back()
 
     def make_finding(summary: str, evidence: str) -> Finding:
@@ -159,6 +160,11 @@ def _put_back(workbench: Workbench, before: dict[str, Any] | None, after: Any) -
     """The next case starts from a known, legal canary: the changed fields are patched back
     (two requests), or, if that does not give the same object, the canaries are remade (six).
     Against a throttled target the difference is most of the URL suite's spend."""
+    with workbench.client.purpose.of(Purpose.PUT_BACK):
+        _patch_back(workbench, before, after)
+
+
+def _patch_back(workbench: Workbench, before: dict[str, Any] | None, after: Any) -> None:
     reader = workbench.reader
     if before is None or not isinstance(after, dict):
         workbench.reset_canaries()

@@ -8,12 +8,13 @@ cells it exercised, for the coverage matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
+from authfuzz.client import ApiRequest, ApiResponse, Client, Purpose, send_write
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.not_checked import NotApplicableError
@@ -30,6 +31,8 @@ from authfuzz.state import (
 from authfuzz.targets import Target
 from authfuzz.writes import plan_write, with_attempt
 
+T = TypeVar("T")
+
 
 class PositiveControlError(AssertionError):
     """The valid staff write failed: the gate would be blind, so the run must not pass."""
@@ -42,6 +45,8 @@ class Workbench:
     _canaries: CanarySet | None = field(default=None, init=False)
     _known: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False)
     _draft: dict[str, Any] | None = field(default=None, init=False)
+    # What a check keeps between its cases (the bulk-delete scene), removed at close
+    _kept: dict[str, tuple[Any, Callable[[Any], None]]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         trusted = self.target.principals.trusted()
@@ -84,9 +89,27 @@ class Workbench:
         self._known.clear()
 
     def close(self) -> None:
+        for name in list(self._kept):
+            self.drop(name)
         if self._canaries is not None and not self.target.is_production:
             remove_canaries(self.reader, self._canaries)
             self._canaries = None
+
+    # -- what a check keeps between its cases ---------------------------------------------------
+
+    def kept(self, name: str, make: Callable[[], T], remove: Callable[[T], None]) -> T:
+        """``make()`` once, then the same value until ``drop``; ``remove`` runs then or at close.
+        Objects shared by many cases of one check instead of made and removed per case."""
+        if name not in self._kept:
+            self._kept[name] = (make(), remove)
+        value: T = self._kept[name][0]
+        return value
+
+    def drop(self, name: str) -> None:
+        value, remove = self._kept.pop(name, (None, None))
+        if remove is not None:
+            with self.client.purpose.of(Purpose.CLEAN_UP):
+                remove(value)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -109,7 +132,9 @@ class Workbench:
             seen = plan.observe()
             return bool(seen) if is_create else seen != before
 
-        response = send_write(self.client, request, took_effect)
+        purpose = Purpose.CONTROL if attempt.allowed_to_write else Purpose.ATTEMPT
+        with self.client.purpose.of(purpose):
+            response = send_write(self.client, request, took_effect)
         after = plan.observe()
         changed = bool(after) if is_create else before != after
 
@@ -151,8 +176,9 @@ class Workbench:
         """Leave the canaries as the next check expects them: what a create made is removed
         at once (the canaries are then as before), what changed a canary replaces them."""
         if operation.kind == "create":
-            for obj in after or ():
-                self.reader.delete(operation.resource, pk_from_uri(obj["resource_uri"]))
+            with self.client.purpose.of(Purpose.CLEAN_UP):
+                for obj in after or ():
+                    self.reader.delete(operation.resource, pk_from_uri(obj["resource_uri"]))
         elif changed:
             self.reset_canaries()
         else:
@@ -164,11 +190,9 @@ class Workbench:
         if self._draft is None:
             # Never one of the harness's own canaries: a destroy test may delete it mid-run,
             # and a probe of a missing release answers 404 whoever asks.
-            drafts = [
-                d
-                for d in self.reader.find("release", is_published="false")
-                if not str(d.get("slug", "")).startswith("authfuzz-")
-            ]
+            with self.client.purpose.of(Purpose.SETUP):
+                found = self.reader.find("release", is_published="false")
+            drafts = [d for d in found if not str(d.get("slug", "")).startswith("authfuzz-")]
             self._draft = drafts[0] if drafts else {}
         return self._draft or None
 
@@ -187,7 +211,8 @@ class Workbench:
         pk = draft["resource_uri"].rstrip("/").rsplit("/", 1)[-1]
         probe = ApiRequest("GET", f"/api/{api.value}/downloads/release/{pk}/")
         request = with_attempt(probe, attempt, self._session_cookie)
-        response = self.client.send(request)
+        with self.client.purpose.of(Purpose.PROBE):
+            response = self.client.send(request)
         return identity_probe.judge(
             status=response.status,
             body_text=response.text,

@@ -6,7 +6,9 @@ answers) and prints:
 
 - the spend per throttle bucket against python.org's limits (v1 600/hour per identity, v2
   3,000/day per user token, 100/day anonymous);
-- the spend per suite and the most expensive test functions.
+- the spend per suite and the most expensive test functions;
+- the spend per purpose (attempt, read-back, canary set-up, put-back, clean-up, positive
+  control, identity probe, session set-up) per throttle bucket, and per suite.
 
 ``--write`` also rewrites ``authfuzz/throttles/costs.py``, the cost table of the throttle
 plan, from this run: counted requests per test (per example for the fuzzed tests), by the
@@ -96,6 +98,30 @@ def write_costs(
     subprocess.run(["ruff", "format", "-q", str(COSTS_FILE)], check=False)
 
 
+def print_purposes(purposes_by_test: dict[str, dict[str, int]]) -> None:
+    """Per bucket, then per suite within v2 admin-like buckets: where the spend goes."""
+    per_bucket: dict[str, Counter[str]] = defaultdict(Counter)
+    per_suite: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for nodeid, spent in purposes_by_test.items():
+        suite = nodeid.split("::")[0].removeprefix("suites/")
+        for key, n in spent.items():
+            bucket, _, purpose = key.partition(": ")
+            per_bucket[bucket][purpose] += n
+            per_suite[(bucket, suite)][purpose] += n
+    print("\ncounted per purpose:")
+    for bucket, spent in sorted(per_bucket.items()):
+        parts = ", ".join(f"{purpose} {n:,}" for purpose, n in spent.most_common())
+        print(f"  {bucket:<16} {sum(spent.values()):>6,}  {parts}")
+    busiest = max(per_bucket, key=lambda b: sum(per_bucket[b].values()), default=None)
+    if busiest is None:
+        return
+    print(f"\n{busiest} per suite and purpose:")
+    for (bucket, suite), spent in sorted(per_suite.items()):
+        if bucket == busiest:
+            parts = ", ".join(f"{purpose} {n:,}" for purpose, n in spent.most_common())
+            print(f"  {suite:<28} {sum(spent.values()):>6,}  {parts}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(EXAMPLES), default="ci")
@@ -124,6 +150,8 @@ def main() -> int:
     print("\nmost expensive test functions:")
     for name, n in functions.most_common(8):
         print(f"  {name:<48} {n:>6,}")
+    purposes: dict[str, dict[str, int]] = data.get("purposes_by_test", {})  # type: ignore[assignment]
+    print_purposes(purposes)
     if args.write:
         per_test, per_example = cost_table(by_test, list(by_test), EXAMPLES[args.profile])
         write_costs(per_test, per_example, args.profile)

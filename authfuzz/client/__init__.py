@@ -5,13 +5,15 @@
 - ``faults``: what is transient, how retries back off, the circuit breaker;
 - ``resend``: how a state-changing request is repeated only after a read-back;
 - ``transport``: urllib3 on the wire; ``messages``: requests and responses as values;
-- ``budget``: the request budget and rate limit; ``rendering``: curl lines and PoC requests.
+- ``budget``: the request budget and rate limit; ``rendering``: curl lines and PoC requests;
+- ``purpose``: why each request was sent, for the spend per purpose.
 """
 
 from authfuzz.client.budget import BudgetExhaustedError, Deadline
 from authfuzz.client.client import Client
 from authfuzz.client.faults import FaultPolicy, TargetUnreachableError
 from authfuzz.client.messages import ApiRequest, ApiResponse, Pairs
+from authfuzz.client.purpose import Purpose
 from authfuzz.client.rendering import env_placeholders, redacted_request, render_curl
 from authfuzz.client.resend import send_write
 
@@ -23,6 +25,7 @@ __all__ = [
     "Deadline",
     "FaultPolicy",
     "Pairs",
+    "Purpose",
     "TargetUnreachableError",
     "env_placeholders",
     "redacted_request",

@@ -37,6 +37,7 @@ from authfuzz.client.guard import (
     could_touch_others,
 )
 from authfuzz.client.messages import ApiRequest, ApiResponse
+from authfuzz.client.purpose import Purpose, PurposeStack
 from authfuzz.client.rendering import render_curl
 from authfuzz.client.transport import NO_ANSWER_ERRORS, Transport, describe_error
 from authfuzz.custody.ledger import Ledger
@@ -66,6 +67,9 @@ class Client:
         self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_silence)
         self.transport = Transport(self.base_url, self.policy)
         self.sent = 0
+        # Requests sent (not custody's) that could change state: a check that read its own
+        # objects when this was N knows they are as it read them while it is still N.
+        self.writes_sent = 0
         self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
         self.tally = Tally()  # what each throttle bucket has spent
         self.started = time.monotonic()
@@ -73,6 +77,7 @@ class Client:
         self.ledger = Ledger()  # the custody fixture gives it a journal under pytest-xdist
         self.protector: Protector | None = None  # installed by custody, when it has begun
         self._sessions: dict[str, str] = {}
+        self.purpose = PurposeStack()  # why the next request is sent (requests.json)
 
     def __repr__(self) -> str:
         return f"Client({self.target.name!r} at {self.base_url}, {self.sent} requests sent)"
@@ -96,6 +101,10 @@ class Client:
         )
         if custody:
             return self._exchange(request, custody=True)
+        names = request.header_names()
+        params = tuple(name for name, _ in request.query)
+        if could_change_state(request.method, names, request.has_body, params):
+            self.writes_sent += 1
         self.ledger.note(request)
         reach = could_touch_others(
             request.method,
@@ -131,8 +140,12 @@ class Client:
             )
         response = self._transmit(request, custody)
         if bucket is not None:
+            purpose = Purpose.CUSTODY if custody else self.purpose.current
             self.tally.record(
-                bucket, response.tries, counted(bucket, response.status, request.path)
+                bucket,
+                response.tries,
+                counted(bucket, response.status, request.path),
+                purpose.value,
             )
             asked = response.retry_after
             if response.status == 429 and (asked is None or asked > self.policy.max_retry_after):
@@ -220,12 +233,19 @@ class Client:
 
     def session_cookie(self, principal: Principal) -> str:
         """Log in through the Django admin and return the session id (cached per principal)."""
-        from authfuzz.client.resend import send_write
 
         if principal.name in self._sessions:
             return self._sessions[principal.name]
         if not principal.password:
             raise ValueError(f"principal {principal.name!r} has no password")
+        with self.purpose.of(Purpose.SETUP):
+            session_id = self._log_in(principal, principal.password)
+        self._sessions[principal.name] = session_id
+        return session_id
+
+    def _log_in(self, principal: Principal, password: str) -> str:
+        from authfuzz.client.resend import send_write
+
         login = self.send(ApiRequest("GET", "/admin/login/"))
         csrf = _cookie(login, "csrftoken")
         request = ApiRequest(
@@ -235,7 +255,7 @@ class Client:
             form=(
                 ("csrfmiddlewaretoken", csrf),
                 ("username", principal.username),
-                ("password", principal.password),
+                ("password", password),
                 ("next", "/admin/"),
             ),
             cookies=(("csrftoken", csrf),),
@@ -248,7 +268,6 @@ class Client:
                 f"login of {principal.name!r} through /admin/login/ gave no session cookie "
                 f"(status {response.status}{', ' + response.fault if response.fault else ''})"
             )
-        self._sessions[principal.name] = session_id
         return session_id
 
     # -- rendering -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, send_write
+from authfuzz.client import ApiRequest, ApiResponse, Purpose, send_write
 from authfuzz.client.guard import ProductionGuardError
 from authfuzz.exchange_findings import describe_request, finding_from
 from authfuzz.findings import Finding
@@ -248,7 +248,8 @@ class _StepRun:
         def took_effect() -> bool:
             return [self._observe(r, v) for r, v in readbacks] != before
 
-        response = send_write(client, request, took_effect)
+        with client.purpose.of(Purpose.ATTEMPT):
+            response = send_write(client, request, took_effect)
         after = [self._observe(readback, value) for readback, value in readbacks]
         shown = client.redact(describe_request(request))
 

@@ -1,4 +1,4 @@
-"""``requests.json``: what the run spent, per throttle bucket and per test.
+"""``requests.json``: what the run spent, per throttle bucket, per test and per purpose.
 
 For whoever plans runs against a throttled target: ``bench/economy.py`` reads it, and the
 cost table of the throttle plan (``authfuzz/throttles/costs.py``) is made from it.
@@ -10,13 +10,24 @@ import json
 from pathlib import Path
 
 
-def write(path: Path, summary: dict[str, object], by_test: dict[str, dict[str, int]]) -> None:
+def write(
+    path: Path,
+    summary: dict[str, object],
+    by_test: dict[str, dict[str, int]],
+    purposes_by_test: dict[str, dict[str, int]] | None = None,
+) -> None:
     data = {
         "requests": summary.get("requests"),
         "requests_custody": summary.get("requests_custody"),
         "by_bucket": summary.get("requests_by_bucket"),
         "by_test": {
             nodeid: dict(sorted(spent.items())) for nodeid, spent in sorted(by_test.items())
+        },
+        # The same, by throttle bucket and purpose ("v2 admin: read-back"): what proves a
+        # verdict costs more than the attempt itself, and this says how much.
+        "purposes_by_test": {
+            nodeid: dict(sorted(spent.items()))
+            for nodeid, spent in sorted((purposes_by_test or {}).items())
         },
     }
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -20,13 +20,16 @@ class Tally:
     spent: Counter[str] = field(default_factory=Counter)  # bucket label -> counted requests
     sent: Counter[str] = field(default_factory=Counter)  # bucket label -> transmissions
     closed: dict[str, float] = field(default_factory=dict)  # bucket label -> until (monotonic)
+    # "v2 admin: read-back" -> counted requests, for bench/economy.py's spend per purpose
+    by_purpose: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, bucket: Bucket, transmissions: int, counted: bool) -> None:
+    def record(self, bucket: Bucket, transmissions: int, counted: bool, purpose: str = "") -> None:
         with self._lock:
             self.sent[bucket.label] += transmissions
             if counted:
                 self.spent[bucket.label] += 1
+                self.by_purpose[f"{bucket.label}: {purpose or 'other'}"] += 1
 
     def close(self, bucket: Bucket, until: float) -> None:
         with self._lock:
@@ -40,3 +43,7 @@ class Tally:
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.spent)
+
+    def purposes(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.by_purpose)
