@@ -80,6 +80,11 @@ class ScratchDatabase:
             "PASSWORD": self.server.password,
             "HOST": self.server.host,
             "PORT": str(self.server.port),
+            # Each request would otherwise open its own connection (a PostgreSQL backend
+            # process forked per request), which no deployment does; health checks make a
+            # connection the server dropped reopen instead of failing a request.
+            "CONN_MAX_AGE": 300,
+            "CONN_HEALTH_CHECKS": True,
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class Testbed:
     throttle: bool = False
     record_requests: bool = True
     startup_timeout: float = 60.0
+    workers: int = 0  # >0: gunicorn with that many processes (needs PostgreSQL)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _workdir: Path | None = field(default=None, init=False, repr=False)
     info: TestbedInfo | None = field(default=None, init=False)
@@ -87,6 +88,8 @@ class Testbed:
         ]
         if not self.throttle:
             command.append("--no-throttle")
+        if self.workers:
+            command += ["--workers", str(self.workers)]
         if request_log is not None:
             command += ["--request-log", str(request_log)]
         with open(log_path, "wb") as log:

@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
     parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="serve with gunicorn and this many worker processes, as a deployment does "
+        "(needs --database-url: SQLite takes one writer at a time); default 0: one "
+        "waitress process",
+    )
     return parser
 
 
@@ -77,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         defects = parse_defects(args.defects)
     except UnknownDefectError as error:
         return _fail(str(error))
+    if args.workers < 0:
+        return _fail(f"--workers {args.workers}: give 0 (one process) or more")
+    if args.workers and not args.database_url:
+        return _fail(
+            "--workers needs PostgreSQL (--database-url or $DATABASE_URL): SQLite takes one "
+            "writer at a time, so several worker processes would fail with 'database is locked'"
+        )
 
     workdir = Path(tempfile.mkdtemp(prefix="authfuzz-testbed-"))
     try:
@@ -123,6 +138,11 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     finally:
         connections.close_all()
 
+    if args.parent_pid:
+        _stop_when_orphaned(args.parent_pid)
+    if args.workers:
+        return _serve_with_gunicorn(args, defects, database)
+
     import waitress
 
     from testbed.wsgi import application
@@ -150,26 +170,8 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     # Installed before readiness is announced, so an immediate SIGTERM still cleans up.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if args.parent_pid:
-        _stop_when_orphaned(args.parent_pid)
     try:
-        port = server.effective_port
-        base_url = f"http://127.0.0.1:{port}"
-        ready = {
-            "base_url": base_url,
-            "pid": os.getpid(),
-            "defects": sorted(defects),
-            "database": database.to_json(),
-        }
-        if args.ready_file:
-            tmp = Path(f"{args.ready_file}.tmp")
-            tmp.write_text(json.dumps(ready), encoding="utf-8")
-            tmp.replace(args.ready_file)
-        active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
-        print(
-            f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; database: {database.engine})"
-        )
-        print("Stop with Ctrl-C.", flush=True)
+        _announce(args, defects, database, server.effective_port, "waitress")
         server.run()
     except _Stop:
         pass
@@ -178,6 +180,95 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
         connections.close_all()
     print("authfuzz testbed stopped.", flush=True)
     return 0
+
+
+def _announce(
+    args: argparse.Namespace,
+    defects: frozenset[str],
+    database: ScratchDatabase,
+    port: int,
+    server: str,
+) -> None:
+    base_url = f"http://127.0.0.1:{port}"
+    ready = {
+        "base_url": base_url,
+        "pid": os.getpid(),
+        "defects": sorted(defects),
+        "database": database.to_json(),
+    }
+    if args.ready_file:
+        tmp = Path(f"{args.ready_file}.tmp")
+        tmp.write_text(json.dumps(ready), encoding="utf-8")
+        tmp.replace(args.ready_file)
+    active = ", ".join(sorted(defects)) or "none (clean, as python.org HEAD)"
+    print(
+        f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; "
+        f"database: {database.engine}; {server})"
+    )
+    print("Stop with Ctrl-C.", flush=True)
+
+
+def _serve_with_gunicorn(
+    args: argparse.Namespace, defects: frozenset[str], database: ScratchDatabase
+) -> int:
+    """Several worker processes forked from one master, as python.org is served.
+
+    The app is loaded in the master before the fork (``preload_app``), so every worker starts
+    from the migrated, seeded database without repeating it. A worker leaves through the same
+    ``SystemExit`` as the master; it must not run the master's clean-up (dropping the scratch
+    database under the other workers), so it ends at once with its own exit code.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from testbed.wsgi import application
+
+    def when_ready(arbiter: Any) -> None:
+        port = arbiter.LISTENERS[0].sock.getsockname()[1]
+        _announce(args, defects, database, port, f"gunicorn, {args.workers} workers")
+
+    options = {
+        "bind": f"127.0.0.1:{args.port}",
+        "workers": args.workers,
+        "worker_class": "gthread",
+        "threads": max(1, args.threads // 2),
+        "preload_app": True,
+        "graceful_timeout": 5,
+        "timeout": 60,
+        "loglevel": "warning",
+        "when_ready": when_ready,
+    }
+
+    class Deployment(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    master = os.getpid()
+    try:
+        Deployment().run()
+    except SystemExit as stop:
+        if os.getpid() != master:
+            os._exit(stop.code if isinstance(stop.code, int) else 1)
+        if stop.code not in (None, 0):
+            return _fail(f"gunicorn stopped with exit code {stop.code}")
+    except BaseException:
+        if os.getpid() != master:
+            os._exit(1)
+        raise
+    finally:
+        if os.getpid() == master:
+            connections_close_all()
+    print("authfuzz testbed stopped.", flush=True)
+    return 0
+
+
+def connections_close_all() -> None:
+    from django.db import connections
+
+    connections.close_all()
 
 
 def _stop_when_orphaned(parent: int) -> None:
