@@ -40,7 +40,7 @@ PER_TEST: dict[str, dict[str, float]] = {
         "v2 anonymous-or-guest": 0.15,
         "v2 trusted": 1.8,
     },
-    "test_bulk_filter_example_stays_in_scope": {"v1 trusted": 0.13, "v2 trusted": 10.5},
+    "test_bulk_filter_example_stays_in_scope": {"v1 trusted": 0.13, "v2 trusted": 3.93},
     "test_identity_probe": {"v2 anonymous-or-guest": 0.24, "v2 trusted": 0.03, "v2 user": 0.03},
     "test_no_stored_url_outside_the_policy": {"v1 trusted": 0.5, "v2 trusted": 0.5},
     "test_poc_is_fixed": {"v2 anonymous-or-guest": 0.18, "v2 trusted": 4.59},
@@ -54,9 +54,9 @@ PER_TEST: dict[str, dict[str, float]] = {
 }
 PER_EXAMPLE: dict[str, dict[str, float]] = {
     "test_fuzzed_attempts_never_write": {"v2 anonymous-or-guest": 0.01, "v2 trusted": 1.2},
-    "test_fuzzed_bulk_filters_stay_in_scope": {"v1 trusted": 0.06, "v2 trusted": 10.5},
-    "test_fuzzed_urls_never_stored": {"v1 trusted": 0.03, "v2 trusted": 1.97},
-    "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.01, "v2 trusted": 1.9},
-    "test_staff_url_writes_store_only_allowed_urls": {"v1 trusted": 0.03, "v2 trusted": 2.47},
-    "test_stateful_chains": {"v1 trusted": 3.88, "v2 trusted": 14.0},
+    "test_fuzzed_bulk_filters_stay_in_scope": {"v1 trusted": 0.19, "v2 trusted": 4.12},
+    "test_fuzzed_urls_never_stored": {"v2 trusted": 2.03},
+    "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.02, "v2 trusted": 1.9},
+    "test_staff_url_writes_store_only_allowed_urls": {"v1 trusted": 0.06, "v2 trusted": 2.72},
+    "test_stateful_chains": {"v1 trusted": 4.0, "v2 trusted": 14.12},
 }
