@@ -79,8 +79,10 @@ def main(argv: list[str]) -> int:
         _remove_earlier_reports(Path(args.report_dir))
         print(f"authfuzz run: error: {problem}")
         return 2
+    # Suites or test ids named after ``--`` narrow the run; otherwise every suite runs.
+    narrowed = any(_names_tests(arg) for arg in args.pytest_args)
     pytest_args = [
-        str(SUITES),
+        *([] if narrowed else [str(SUITES)]),
         "--target",
         args.target,
         "--report-dir",
@@ -175,3 +177,12 @@ def _remove_earlier_reports(directory: Path) -> None:
     for name in REPORT_FILES:
         (directory / name).unlink(missing_ok=True)
     remove_exports(directory / "pocs")
+
+
+def _names_tests(arg: str) -> bool:
+    """``suites/test_x.py`` or ``suites/test_x.py::test_y``: a suite pytest would collect (an
+    option's value that happens to name a file elsewhere does not count)."""
+    if arg.startswith("-"):
+        return False
+    path = Path(arg.split("::", 1)[0]).resolve()
+    return path.exists() and (path == SUITES.resolve() or SUITES.resolve() in path.parents)

@@ -73,3 +73,11 @@ def test_a_run_that_stops_early_leaves_no_earlier_verdict_behind(tmp_path: Path)
     assert second.returncode == 2
     left = sorted(p.name for p in reports.rglob("*") if p.is_file())
     assert left == ["my-own.toml"], left
+
+
+def test_a_suite_after_the_double_dash_narrows_the_run(tmp_path: Path) -> None:
+    """``authfuzz run -- suites/test_stored_urls.py`` runs that suite alone, not every suite."""
+    run = authfuzz_run(tmp_path, "--progress-every", "0", "--", "suites/test_stored_urls.py")
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "test_auth_branches" not in run.stdout
+    assert "2 passed" in run.stdout.splitlines()[-1], run.stdout[-500:]
