@@ -12,22 +12,51 @@ from collections.abc import Iterable
 
 from authfuzz.travel import OVERRIDE_HEADERS, OVERRIDE_PARAMS
 
-__all__ = ["OVERRIDE_HEADERS", "OVERRIDE_PARAMS", "detail_target", "list_resource", "overrides"]
+__all__ = [
+    "OVERRIDE_HEADERS",
+    "OVERRIDE_PARAMS",
+    "api_resource",
+    "canonical_path",
+    "detail_target",
+    "list_resource",
+    "overrides",
+]
 
 _LIST_PATH = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/$")
 _DETAIL_PATH = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/(\d+)/$")
+_UNDER_RESOURCE = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/")
+
+
+def canonical_path(path: str) -> str:
+    """``path`` as the view it could reach would see it: ``%2F`` decoded, ``//`` collapsed,
+    lower case, a DRF format suffix (``.json``, ``.api``) dropped, the trailing slash added.
+
+    Conservative on purpose: a server may route a spelling HEAD refuses (that is what the
+    route surface looks for), so the guard and the ledger treat every spelling of a path as
+    the path itself.
+    """
+    path = re.sub(r"%2[fF]", "/", path)
+    path = re.sub(r"/{2,}", "/", path).lower()
+    path = re.sub(r"\.(?:json|api)/?$", "", path)
+    return path if path.endswith("/") else path + "/"
 
 
 def list_resource(path: str) -> str | None:
     """The resource whose list ``path`` is (``/api/v1/downloads/os/`` -> ``os``), or None."""
-    match = _LIST_PATH.match(path)
+    match = _LIST_PATH.match(canonical_path(path))
     return match.group(1) if match else None
 
 
 def detail_target(path: str) -> tuple[str, int] | None:
     """The (resource, id) whose detail ``path`` is, or None."""
-    match = _DETAIL_PATH.match(path)
+    match = _DETAIL_PATH.match(canonical_path(path))
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def api_resource(path: str) -> str | None:
+    """The resource any route under it names (``.../os/set/1;2/`` -> ``os``), or None."""
+    match = _UNDER_RESOURCE.match(canonical_path(path))
+    return match.group(1) if match else None
 
 
 def overrides(

@@ -32,6 +32,7 @@ from authfuzz.client.faults import (
 )
 from authfuzz.client.guard import (
     DestructiveRequestRefused,
+    Reach,
     check_request,
     could_change_state,
     could_touch_others,
@@ -106,15 +107,7 @@ class Client:
         if could_change_state(request.method, names, request.has_body, params):
             self.writes_sent += 1
         self.ledger.note(request)
-        reach = could_touch_others(
-            request.method,
-            request.path,
-            request.headers,
-            request.json_body,
-            lambda resource, pk: self.ledger.owns(resource, pk),
-            request.query,
-            request.form or (),
-        )
+        reach = self.reach_of(request)
         if reach is None:
             return self._exchange(request)
         if not self.target.destructive:
@@ -123,6 +116,18 @@ class Client:
             return self._exchange(request)
         with self.protector.around(reach):
             return self._exchange(request)
+
+    def reach_of(self, request: ApiRequest) -> Reach | None:
+        """Why ``request`` could reach data that is not the run's own, or None."""
+        return could_touch_others(
+            request.method,
+            request.path,
+            request.headers,
+            request.json_body,
+            lambda resource, pk: self.ledger.owns(resource, pk),
+            request.query,
+            request.form or (),
+        )
 
     def _exchange(self, request: ApiRequest, *, custody: bool = False) -> ApiResponse:
         bucket = bucket_of(request, self.target.principals)

@@ -18,7 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from authfuzz.api_shapes import OVERRIDE_HEADERS, OVERRIDE_PARAMS, detail_target, list_resource
+from authfuzz.api_shapes import (
+    OVERRIDE_HEADERS,
+    OVERRIDE_PARAMS,
+    api_resource,
+    detail_target,
+    list_resource,
+)
 from authfuzz.api_shapes import effective_method as _effective
 from authfuzz.not_checked import NotApplicableError
 
@@ -138,5 +144,13 @@ def could_touch_others(
         return Reach(
             f"a method override to {verb} on an unrecognised path",
             ("os", "release", "release_file"),
+        )
+    if listed is None and detail is None and path.startswith("/api/"):
+        # set/, schema/, an action, a spelling no route should match: on a server that routes
+        # it anyway, it could reach any object of its resource, and what a delete cascades to.
+        under = api_resource(path)
+        return Reach(
+            f"a {verb} of a route the gate cannot place ({path})",
+            _CASCADES[under] if under else ("os", "release", "release_file"),
         )
     return None
