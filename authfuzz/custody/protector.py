@@ -24,14 +24,31 @@ from authfuzz.state import ReadBackError, Reader
 
 
 @dataclass
+class Snapshot:
+    """What a guarded stretch of requests could reach, read before and after it."""
+
+    before: Digest
+    after: Digest | None = None  # None when it could not be read again
+    restored: int = 0  # others' objects put back after it
+
+
+@dataclass
 class Protector:
     reader: Reader  # custody's own (``custody=True``)
     ledger: Ledger
     log: Reconciliation = field(default_factory=Reconciliation)
     guarded: int = 0  # requests it stood around
+    # Resources an enclosing ``around`` already guards: a request inside it that reaches no
+    # further is covered by that one snapshot (the route surface sends its cells in batches).
+    _open: frozenset[str] = field(default=frozenset(), repr=False)
 
     @contextmanager
-    def around(self, reach: Reach) -> Iterator[None]:
+    def around(self, reach: Reach) -> Iterator[Snapshot | None]:
+        """Snapshot, yield, read again and put back. Inside an enclosing ``around`` that covers
+        ``reach`` already, nothing more is read: yields None."""
+        if set(reach.resources) <= self._open:
+            yield None
+            return
         try:
             before = Digest.read(self.reader, reach.resources)
         except NotChecked as error:
@@ -41,14 +58,18 @@ class Protector:
                 error.cause,
             ) from None
         self.guarded += 1
+        snapshot = Snapshot(before)
+        enclosing, self._open = self._open, self._open | set(reach.resources)
         try:
-            yield
+            yield snapshot
         finally:
+            self._open = enclosing
             try:
                 after = Digest.read(self.reader, reach.resources)
-                self.log.extend(
-                    reconcile(self.reader, before, after, self.ledger, remove_ours=False)
-                )
+                snapshot.after = after
+                done = reconcile(self.reader, before, after, self.ledger, remove_ours=False)
+                snapshot.restored = len(done.restored) + len(done.failed)
+                self.log.extend(done)
             except (ReadBackError, NotChecked) as error:
                 self.log.failed.append(
                     f"could not check what a risky request did ({reach.reason}): {error}"
