@@ -44,6 +44,8 @@ from authfuzz.run_summary import (
 )
 from authfuzz.secrecy import Redact, redact_terminal, scrub_report
 from authfuzz.state import ReadBackError, Reader
+from authfuzz.surface.matrix import PROPERTY as ROUTE_PROPERTY
+from authfuzz.surface.matrix import RouteMark, RouteMatrix
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
 from authfuzz.throttles.plan import spend_against_limits
@@ -139,6 +141,7 @@ class RunState:
     """What the controller gathers from every test report (also from xdist workers)."""
 
     matrix: Matrix = field(default_factory=Matrix)
+    routes: RouteMatrix = field(default_factory=RouteMatrix)
     findings: list[Finding] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     tests: OutcomeCounts = field(default_factory=OutcomeCounts)
@@ -398,6 +401,15 @@ def pytest_configure_node(node: Any) -> None:
     if files is not None:
         node.workerinput[RELEASE_FILES_INPUT] = files
     node.workerinput[DEADLINE_INPUT] = node.config.stash.get(_DEADLINE, None)
+
+
+@pytest.fixture
+def authfuzz_route_marks(record_property: Any) -> Iterator[list[RouteMark]]:
+    """Route-surface marks a test produced; recorded for the route matrix when it ends."""
+    marks: list[RouteMark] = []
+    yield marks
+    for mark in marks:
+        record_property(ROUTE_PROPERTY, mark.to_json())
 
 
 @pytest.fixture
@@ -704,6 +716,8 @@ class RunCollector:
                 continue
             if name == PROPERTY:
                 self.state.matrix.add(Cell.from_json(value))
+            elif name == ROUTE_PROPERTY:
+                self.state.routes.add(RouteMark.from_json(value))
             elif name == FINDING_PROPERTY:
                 self.state.with_findings.add(_test_of(report))
                 self._add_finding(Finding.from_dict(json.loads(value)))
@@ -897,8 +911,14 @@ class RunCollector:
         requests_report.write(
             requests_path, data, self.state.spent_by_test, self.state.purposes_by_test
         )
-        markdown_report.write(markdown_path, findings, data, matrix.render())
-        coverage_path.write_text(matrix.render_detailed() + "\n", encoding="utf-8")
+        routes = self.state.routes.render() if self.state.routes else ""
+        markdown_report.write(
+            markdown_path, findings, data, matrix.render() + (f"\n\n{routes}" if routes else "")
+        )
+        coverage_path.write_text(
+            matrix.render_detailed() + (f"\n\nroute surface\n{routes}" if routes else "") + "\n",
+            encoding="utf-8",
+        )
         sarif_report.write(sarif_path, findings, data, matrix)
         html_report.write(html_path, findings, data, matrix)
         target = self.config.stash.get(_TARGET, None)
@@ -916,6 +936,9 @@ class RunCollector:
             matrix = self.state.matrix
             detailed = terminalreporter.config.getoption("matrix", "summary") == "detailed"
             terminalreporter.write_line(matrix.render_detailed() if detailed else matrix.render())
+        if self.state.routes:
+            terminalreporter.section("authfuzz: route surface (spelling x method)")
+            terminalreporter.write_line(self.state.routes.render())
         summary = self.summary
         terminalreporter.section(
             terminal_report.title(summary),

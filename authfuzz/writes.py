@@ -39,7 +39,7 @@ def plan_write(
     resource, kind = operation.resource, operation.kind
     if kind == "create":
         slug = f"authfuzz-{resource.replace('_', '-')}-{nonce}"
-        body = _create_body(operation.api, resource, nonce, slug, canaries, url_prefix, base_url)
+        body = create_body(operation.api, resource, nonce, slug, canaries, url_prefix, base_url)
         return PlannedWrite(
             ApiRequest(operation.method, operation.path, json_body=body),
             lambda: reader.find(resource, slug=slug),
@@ -61,14 +61,14 @@ def plan_write(
     if kind == "partial_update":
         update: dict[str, Any] = {"name": new_name}
     else:
-        update = _update_body(resource, canaries, new_name)
+        update = update_body(resource, canaries, new_name)
     return PlannedWrite(
         ApiRequest(operation.method, path, json_body=update),
         lambda: reader.detail(resource, pk),
     )
 
 
-def _create_body(
+def create_body(
     api: Api,
     resource: str,
     nonce: str,
@@ -103,7 +103,7 @@ def _create_body(
     }
 
 
-def _update_body(resource: str, canaries: CanarySet, new_name: str) -> dict[str, Any]:
+def update_body(resource: str, canaries: CanarySet, new_name: str) -> dict[str, Any]:
     current = canaries.object(resource)
     if resource == "os":
         return {"name": new_name, "slug": current["slug"]}
