@@ -66,6 +66,9 @@ class Reader:
         return send_write(self.client, request, took_effect, custody=self.custody)
 
     def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
+        fresh = self._fresh(resource)
+        if fresh is not None:
+            return next((o for o in fresh if pk_from_uri(o["resource_uri"]) == pk), None)
         response = self._send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {pk}", response)
@@ -78,6 +81,9 @@ class Reader:
 
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
         query = tuple((k, str(v)) for k, v in filters.items())
+        fresh = self._fresh(resource)
+        if fresh is not None and set(filters) <= _LOCAL_FILTERS:
+            return [obj for obj in fresh if all(_matches(obj, k, v) for k, v in query)]
         response = self._send(
             ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
         )
@@ -90,7 +96,18 @@ class Reader:
             for obj in data:  # the run's objects, now with their ids (see Ledger.owns)
                 if (resource, str(obj.get("slug", ""))) in self.client.ledger.slugs:
                     self.client.ledger.add_pk(resource, pk_from_uri(obj["resource_uri"]))
+        if not query:
+            self.client.fresh_lists[resource] = (self.client.changes_sent, data)
         return data
+
+    def _fresh(self, resource: str) -> list[dict[str, Any]] | None:
+        """The whole list of ``resource`` if it was the last thing this process read (custody
+        reads every list around a risky request; the check's read-back right after it needs
+        no request of its own). Anything sent since that could change state makes it stale."""
+        entry = self.client.fresh_lists.get(resource)
+        if entry is None or entry[0] != self.client.changes_sent:
+            return None
+        return entry[1]
 
     def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create an object (``body`` has a unique ``slug``); a lost answer is settled by slug."""
@@ -152,6 +169,23 @@ class Reader:
         if response.fault is None:
             return response.status in (204, 404)
         return self.detail(resource, pk) is None
+
+
+# Filters a fresh list can answer as the server would (v2, exact lookups).
+_LOCAL_FILTERS = frozenset({"slug", "name", "os", "release", "is_published"})
+
+
+def _matches(obj: dict[str, Any], key: str, value: str) -> bool:
+    field_value = obj.get(key)
+    if key in ("os", "release"):
+        return (
+            isinstance(field_value, str)
+            and bool(field_value)
+            and (str(pk_from_uri(field_value)) == value)
+        )
+    if isinstance(field_value, bool):
+        return str(field_value).lower() == value.lower()
+    return str(field_value) == value
 
 
 @dataclass
