@@ -105,6 +105,32 @@ DEFECTS: tuple[Defect, ...] = (
         "v1: the sidecar URL rule reads the raw body as JSON, so XML and YAML bodies skip it",
         "new defect class (issue 11): a validation rule that depends on the body format",
     ),
+    Defect(
+        "v2-json-suffix-write",
+        "v2: the .json route of a release_file detail lets any signed-in user PUT, PATCH, DELETE",
+        "new defect class (route surface): a format-suffix alias with a weaker permission",
+    ),
+    Defect(
+        "no-slash-create",
+        "v2: /api/v2/downloads/release without its slash is served, and any signed-in user "
+        "may POST there",
+        "new defect class (route surface): a slash-less alias caught before the redirect",
+    ),
+    Defect(
+        "v1-detail-patch",
+        "v1: release detail accepts PATCH, and any valid API key may update (drafts included)",
+        "new defect class (route surface): a method re-enabled after pythondotorg#3015",
+    ),
+    Defect(
+        "put-creates",
+        "v2: PUT to a detail id that does not exist creates the object there (upsert)",
+        "new defect class (route surface): DRF 2's PUT-as-create brought back",
+    ),
+    Defect(
+        "v1-set-delete",
+        "v1: os set/<pk>;<pk>/ accepts DELETE and deletes them for any valid API key",
+        "new defect class (route surface): a bulk route with no authorization call",
+    ),
 )
 
 DEFECT_NAMES: frozenset[str] = frozenset(d.name for d in DEFECTS)

@@ -264,6 +264,233 @@ def _v1_post_file_as(content_type: str) -> Callable[[TestbedInfo, dict[str, Any]
     return attempt
 
 
+# -- the route-surface switches: undocumented routes with weaker rules ------------------------
+
+Body = Callable[["TestbedInfo", dict[str, Any]], Any]
+PathOf = Callable[[dict[str, Any]], str]
+
+
+def _send(
+    method: str, path: PathOf, headers: dict[str, str] | None = None, body: Body | None = None
+) -> Callable[[TestbedInfo, dict[str, Any]], int]:
+    """One request to ``path(ctx)``, with a JSON body ``body(info, ctx)`` if given."""
+
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        extra = {} if body is None else {"json": body(info, ctx)}
+        return tbkit.call(info, method, path(ctx), headers=headers, **extra).status_code
+
+    return attempt
+
+
+def _victim_file(info: TestbedInfo) -> dict[str, Any]:
+    pk = tbkit.plant_release_file(info)
+    found = tbkit.row(info, "downloads_releasefile", pk)
+    assert found is not None
+    return {"pk": pk, "slug": found["slug"], "url": found["url"], "name": tbkit.unique("renamed")}
+
+
+def _file_renamed(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_releasefile", ctx["pk"])
+    return found is not None and found["name"] == ctx["name"]
+
+
+def _file_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.row(info, "downloads_releasefile", ctx["pk"]) is None
+
+
+def _file_put_body(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return tbkit.v2_file_body(info, ctx["slug"], name=ctx["name"], url=ctx["url"])
+
+
+def _rename(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"name": ctx["name"]}
+
+
+def _detail_path(suffix: str, api: str = "v2", resource: str = "release_file") -> PathOf:
+    return lambda ctx: f"/api/{api}/downloads/{resource}/{ctx['pk']}{suffix}"
+
+
+def _victim_release(published: bool) -> Callable[[TestbedInfo], dict[str, Any]]:
+    def prepare(info: TestbedInfo) -> dict[str, Any]:
+        return {"pk": tbkit.plant_release(info, published=published), "name": tbkit.unique("r")}
+
+    return prepare
+
+
+def _release_renamed(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_release", ctx["pk"])
+    return found is not None and found["name"] == ctx["name"]
+
+
+def _release_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.row(info, "downloads_release", ctx["pk"]) is None
+
+
+def _new_release(info: TestbedInfo) -> dict[str, Any]:
+    return {"body": tbkit.release_body()}
+
+
+def _release_created(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.slug_exists(info, "downloads_release", ctx["body"]["slug"])
+
+
+def _post_body(info: TestbedInfo, ctx: dict[str, Any]) -> Any:
+    return ctx["body"]
+
+
+def _missing_pk(info: TestbedInfo, table: str) -> int:
+    """An id no row has, well past the table's sequence (a PUT there must not create it)."""
+    top = tbkit.query(info, f"SELECT MAX(id) FROM {table}")[0][0] or 0
+    return int(top) + 100_000
+
+
+def _missing(resource: str, table: str) -> Callable[[TestbedInfo], dict[str, Any]]:
+    def prepare(info: TestbedInfo) -> dict[str, Any]:
+        slug = tbkit.unique(resource.replace("_", "-"))
+        body: dict[str, Any] = {
+            "os": tbkit.os_body(slug),
+            "release": tbkit.release_body(slug),
+            "release_file": tbkit.v2_file_body(info, slug),
+        }[resource]
+        return {"pk": _missing_pk(info, table), "body": body, "table": table}
+
+    return prepare
+
+
+def _created_at_missing_pk(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.slug_exists(info, ctx["table"], ctx["body"]["slug"]) or (
+        tbkit.row(info, ctx["table"], ctx["pk"]) is not None
+    )
+
+
+def _os_set(info: TestbedInfo) -> dict[str, Any]:
+    pks = [tbkit.plant_os(info), tbkit.plant_os(info)]
+    return {
+        "pks": pks,
+        "path": ";".join(str(pk) for pk in [*pks, _missing_pk(info, "downloads_os")]),
+    }
+
+
+def _os_set_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return all(tbkit.row(info, "downloads_os", pk) is None for pk in ctx["pks"])
+
+
+def _os_set_touched(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return any(tbkit.row(info, "downloads_os", pk) is None for pk in ctx["pks"])
+
+
+def _set_path(resource: str) -> PathOf:
+    return lambda ctx: f"/api/v1/downloads/{resource}/set/{ctx['path']}/"
+
+
+def _some_set(resource: str) -> Callable[[TestbedInfo], dict[str, Any]]:
+    """Two planted objects of ``resource`` for its ``set/`` route."""
+    plant = {
+        "release": lambda info: tbkit.plant_release(info),
+        "release_file": lambda info: tbkit.plant_release_file(info),
+    }[resource]
+    table = {"release": "downloads_release", "release_file": "downloads_releasefile"}[resource]
+
+    def prepare(info: TestbedInfo) -> dict[str, Any]:
+        pks = [plant(info), plant(info)]
+        return {"pks": pks, "table": table, "path": ";".join(map(str, pks))}
+
+    return prepare
+
+
+def _set_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return any(tbkit.row(info, ctx["table"], pk) is None for pk in ctx["pks"])
+
+
+USER_V1 = apikey(USER)
+USER_V2 = token(USER)
+STAFF_V1 = apikey(ADMIN)
+STAFF_V2 = token(ADMIN)
+WRONG_KEY = {"Authorization": f"ApiKey user:{ADMIN.api_key}"}
+
+ROUTE_REPROS: list[Repro] = [
+    Repro(
+        "v2-json-suffix-write",
+        "user-put-release-file-json",
+        200,
+        403,
+        _victim_file,
+        _send("PUT", _detail_path(".json"), USER_V2, _file_put_body),
+        _file_renamed,
+    ),
+    Repro(
+        "v2-json-suffix-write",
+        "user-patch-release-file-json-slash",
+        200,
+        403,
+        _victim_file,
+        _send("PATCH", _detail_path(".json/"), USER_V2, _rename),
+        _file_renamed,
+    ),
+    Repro(
+        "v2-json-suffix-write",
+        "user-delete-release-file-json",
+        204,
+        403,
+        _victim_file,
+        _send("DELETE", _detail_path(".json"), USER_V2),
+        _file_gone,
+    ),
+    Repro(
+        "no-slash-create",
+        "user-post-release-without-slash",
+        201,
+        301,
+        _new_release,
+        _send("POST", lambda ctx: "/api/v2/downloads/release", USER_V2, _post_body),
+        _release_created,
+    ),
+    Repro(
+        "v1-detail-patch",
+        "user-patch-draft-release",
+        202,
+        405,
+        _victim_release(published=False),
+        _send("PATCH", _detail_path("/", "v1", "release"), USER_V1, _rename),
+        _release_renamed,
+    ),
+    Repro(
+        "v1-detail-patch",
+        "user-patch-published-release",
+        202,
+        405,
+        _victim_release(published=True),
+        _send("PATCH", _detail_path("/", "v1", "release"), USER_V1, _rename),
+        _release_renamed,
+    ),
+    *(
+        Repro(
+            "put-creates",
+            f"staff-put-missing-{resource.replace('_', '-')}",
+            201,
+            404,
+            _missing(resource, table),
+            _send("PUT", _detail_path("/", "v2", resource), STAFF_V2, _post_body),
+            _created_at_missing_pk,
+        )
+        for resource, table in (
+            ("os", "downloads_os"),
+            ("release", "downloads_release"),
+            ("release_file", "downloads_releasefile"),
+        )
+    ),
+    Repro(
+        "v1-set-delete",
+        "user-delete-os-set",
+        204,
+        405,
+        _os_set,
+        _send("DELETE", _set_path("os"), USER_V1),
+        _os_set_gone,
+    ),
+]
+
+
 REPROS: list[Repro] = [
     Repro(
         "guest-fallthrough",
@@ -458,6 +685,7 @@ REPROS: list[Repro] = [
         _v1_post_file_as(tbkit.YAML),
         _file_stored,
     ),
+    *ROUTE_REPROS,
 ]
 
 # Switching off every URL rule necessarily admits http:// and look-alike hosts too; switching
@@ -528,6 +756,361 @@ KEY = ADMIN.api_key
 def _basic(username: str, password: str) -> dict[str, str]:
     raw = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"Authorization": f"Basic {raw}"}
+
+
+def _route_bound(
+    defect: str,
+    id: str,
+    status: int,
+    prepare: Callable[[TestbedInfo], dict[str, Any]],
+    attempt: Callable[[TestbedInfo, dict[str, Any]], Outcome],
+    wrote: Callable[[TestbedInfo, dict[str, Any]], bool],
+    *,
+    writes: bool = False,
+    head_status: int | None = None,
+) -> Bound:
+    return Bound(defect, id, status, writes, prepare, attempt, wrote, head_status)
+
+
+def _draft_and_list(info: TestbedInfo) -> dict[str, Any]:
+    draft = tbkit.plant_release(info, published=False)
+    found = tbkit.row(info, "downloads_release", draft)
+    assert found is not None
+    return {"pk": draft, "slug": found["slug"]}
+
+
+def _list_without_slash_hides_drafts(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+    """The slash-less list's status, or -1 if it showed a non-staff caller the draft."""
+    response = tbkit.call(info, "GET", "/api/v2/downloads/release", headers=USER_V2)
+    return -1 if ctx["slug"] in response.text else response.status_code
+
+
+def _files_of_a_release(info: TestbedInfo) -> dict[str, Any]:
+    release = tbkit.plant_release(info)
+    for _ in range(2):
+        tbkit.plant_release_file(info, release_id=release)
+    return {"release": release}
+
+
+def _files_of_the_release_gone(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.count(info, "downloads_releasefile", "release_id = ?", (ctx["release"],)) == 0
+
+
+def _delete_by_release(suffix: str, headers: dict[str, str]) -> Any:
+    def attempt(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+        path = f"/api/v2/downloads/release_file/delete_by_release{suffix}?release={ctx['release']}"
+        return tbkit.call(info, "DELETE", path, headers=headers).status_code
+
+    return attempt
+
+
+def _victim_os_renamed(info: TestbedInfo) -> dict[str, Any]:
+    pk = tbkit.plant_os(info)
+    found = tbkit.row(info, "downloads_os", pk)
+    assert found is not None
+    return {"pk": pk, "name": tbkit.unique("renamed"), "slug": found["slug"]}
+
+
+def _os_renamed(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_os", ctx["pk"])
+    return found is not None and found["name"] == ctx["name"]
+
+
+def _os_put_body(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"name": ctx["name"], "slug": ctx["slug"]}
+
+
+def _os_set_read(info: TestbedInfo, ctx: dict[str, Any]) -> int:
+    return tbkit.call(info, "GET", _set_path("os")(ctx), headers=USER_V1).status_code
+
+
+_OS_DETAIL = _detail_path("/", "v2", "os")
+_V1_RELEASE = _detail_path("/", "v1", "release")
+_NO_SLASH = "/api/v2/downloads/release"
+
+ROUTE_BOUNDS: list[Bound] = [
+    # v2-json-suffix-write: only release_file's <pk>.json and <pk>.json/ are weakened
+    *(
+        _route_bound(
+            "v2-json-suffix-write",
+            f"user-{method.lower()}-release-file-canonical",
+            403,
+            _victim_file,
+            _send(method, _detail_path("/"), USER_V2, body),
+            wrote,
+        )
+        for method, body, wrote in (
+            ("PUT", _file_put_body, _file_renamed),
+            ("PATCH", _rename, _file_renamed),
+            ("DELETE", None, _file_gone),
+        )
+    ),
+    _route_bound(
+        "v2-json-suffix-write",
+        "user-patch-os-json",
+        403,
+        _victim_os_renamed,
+        _send("PATCH", _detail_path(".json", "v2", "os"), USER_V2, _rename),
+        _os_renamed,
+    ),
+    _route_bound(
+        "v2-json-suffix-write",
+        "user-delete-release-json",
+        403,
+        _victim_release(published=True),
+        _send("DELETE", _detail_path(".json", "v2", "release"), USER_V2),
+        _release_gone,
+    ),
+    _route_bound(
+        "v2-json-suffix-write",
+        "user-post-release-file-list-json",
+        403,
+        _file_prepare("sidecar"),
+        _send(
+            "POST",
+            lambda ctx: "/api/v2/downloads/release_file.json",
+            USER_V2,
+            lambda info, ctx: tbkit.v2_file_body(info, url=ctx["values"]["url"]),
+        ),
+        _file_stored,
+    ),
+    _route_bound(
+        "v2-json-suffix-write",
+        "anonymous-patch-release-file-json",
+        401,
+        _victim_file,
+        _send("PATCH", _detail_path(".json"), None, _rename),
+        _file_renamed,
+    ),
+    _route_bound(
+        "v2-json-suffix-write",
+        "user-delete-by-release-json",
+        403,
+        _files_of_a_release,
+        _delete_by_release(".json", USER_V2),
+        _files_of_the_release_gone,
+    ),
+    _route_bound(
+        # The action's own suffix route still answers, not the numeric detail alias (which
+        # would give 404): as at HEAD, the action takes no format argument, so DRF's call of
+        # it fails (500) before anything is deleted.
+        "v2-json-suffix-write",
+        "staff-delete-by-release-json-reaches-the-action",
+        500,
+        _files_of_a_release,
+        _delete_by_release(".json", STAFF_V2),
+        _files_of_the_release_gone,
+    ),
+    # no-slash-create: only the slash-less release list is served
+    _route_bound(
+        "no-slash-create",
+        "user-post-release-with-slash",
+        403,
+        _new_release,
+        _send("POST", lambda ctx: _NO_SLASH + "/", USER_V2, _post_body),
+        _release_created,
+    ),
+    _route_bound(
+        "no-slash-create",
+        "user-post-os-without-slash",
+        301,
+        _new_os,
+        _send("POST", lambda ctx: "/api/v2/downloads/os", USER_V2, _post_body),
+        _os_created,
+    ),
+    _route_bound(
+        "no-slash-create",
+        "user-post-v1-release-without-slash",
+        301,
+        _new_release,
+        _send("POST", lambda ctx: "/api/v1/downloads/release", USER_V1, _post_body),
+        _release_created,
+    ),
+    _route_bound(
+        "no-slash-create",
+        "anonymous-post-release-without-slash",
+        401,
+        _new_release,
+        _send("POST", lambda ctx: _NO_SLASH, None, _post_body),
+        _release_created,
+        head_status=301,
+    ),
+    _route_bound(
+        "no-slash-create",
+        "user-list-without-slash-hides-drafts",
+        200,
+        _draft_and_list,
+        _list_without_slash_hides_drafts,
+        _release_gone,
+        head_status=301,
+    ),
+    # v1-detail-patch: PATCH on the release detail only, and no other write opens
+    _route_bound(
+        "v1-detail-patch",
+        "user-put-release",
+        405,
+        _victim_release(published=True),
+        _send("PUT", _V1_RELEASE, USER_V1, _rename),
+        _release_renamed,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "user-delete-release",
+        401,
+        _victim_release(published=True),
+        _send("DELETE", _V1_RELEASE, USER_V1),
+        _release_gone,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "user-patch-os",
+        405,
+        _victim_os_renamed,
+        _send("PATCH", _detail_path("/", "v1", "os"), USER_V1, _rename),
+        _os_renamed,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "user-patch-release-file",
+        405,
+        _victim_file,
+        _send("PATCH", _detail_path("/", "v1", "release_file"), USER_V1, _rename),
+        _file_renamed,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "user-patch-release-list",
+        405,
+        _victim_release(published=True),
+        _send("PATCH", lambda ctx: "/api/v1/downloads/release/", USER_V1, _rename),
+        _release_renamed,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "guest-patch-published-release",
+        401,
+        _victim_release(published=True),
+        _send("PATCH", _V1_RELEASE, None, _rename),
+        _release_renamed,
+        head_status=405,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "wrong-key-patch-release",
+        401,
+        _victim_release(published=True),
+        _send("PATCH", _V1_RELEASE, WRONG_KEY, _rename),
+        _release_renamed,
+        head_status=405,
+    ),
+    _route_bound(
+        "v1-detail-patch",
+        "user-get-draft-release",
+        401,
+        _victim_release(published=False),
+        _send("GET", _V1_RELEASE, USER_V1),
+        _release_gone,
+    ),
+    # put-creates: only a staff PUT to an id that does not exist, and it creates nothing else
+    _route_bound(
+        "put-creates",
+        "user-put-missing-os",
+        403,
+        _missing("os", "downloads_os"),
+        _send("PUT", _OS_DETAIL, USER_V2, _post_body),
+        _created_at_missing_pk,
+    ),
+    _route_bound(
+        "put-creates",
+        "staff-patch-missing-os",
+        404,
+        _missing("os", "downloads_os"),
+        _send("PATCH", _OS_DETAIL, STAFF_V2, _post_body),
+        _created_at_missing_pk,
+    ),
+    _route_bound(
+        "put-creates",
+        "staff-delete-missing-os",
+        404,
+        _missing("os", "downloads_os"),
+        _send("DELETE", _OS_DETAIL, STAFF_V2),
+        _created_at_missing_pk,
+    ),
+    _route_bound(
+        "put-creates",
+        "staff-put-missing-os-invalid-body",
+        400,
+        _missing("os", "downloads_os"),
+        _send(
+            "PUT", _OS_DETAIL, STAFF_V2, lambda info, ctx: {**ctx["body"], "slug": "not a slug!"}
+        ),
+        _created_at_missing_pk,
+        head_status=404,
+    ),
+    _route_bound(
+        "put-creates",
+        "staff-put-non-numeric-id",
+        404,
+        _missing("os", "downloads_os"),
+        _send("PUT", lambda ctx: "/api/v2/downloads/os/abc/", STAFF_V2, _post_body),
+        _created_at_missing_pk,
+    ),
+    _route_bound(
+        "put-creates",
+        "staff-put-existing-os-updates-in-place",
+        200,
+        _victim_os_renamed,
+        _send("PUT", _OS_DETAIL, STAFF_V2, _os_put_body),
+        _os_renamed,
+        writes=True,
+    ),
+    # v1-set-delete: DELETE on os set/ only, and only with a valid key
+    _route_bound(
+        "v1-set-delete",
+        "guest-delete-os-set",
+        401,
+        _os_set,
+        _send("DELETE", _set_path("os"), None),
+        _os_set_touched,
+        head_status=405,
+    ),
+    _route_bound(
+        "v1-set-delete",
+        "wrong-key-delete-os-set",
+        401,
+        _os_set,
+        _send("DELETE", _set_path("os"), WRONG_KEY),
+        _os_set_touched,
+        head_status=405,
+    ),
+    _route_bound(
+        "v1-set-delete",
+        "user-get-os-set-still-reads",
+        200,
+        _os_set,
+        _os_set_read,
+        _os_set_touched,
+    ),
+    *(
+        _route_bound(
+            "v1-set-delete",
+            f"user-delete-{resource.replace('_', '-')}-set",
+            405,
+            _some_set(resource),
+            _send("DELETE", _set_path(resource), USER_V1),
+            _set_gone,
+        )
+        for resource in ("release", "release_file")
+    ),
+    _route_bound(
+        "v1-set-delete",
+        "user-delete-os-detail",
+        401,
+        _victim_os,
+        _send("DELETE", _detail_path("/", "v1", "os"), USER_V1),
+        _os_gone,
+    ),
+]
 
 
 BOUNDS: list[Bound] = [
@@ -626,6 +1209,7 @@ BOUNDS: list[Bound] = [
         _v1_post_file_as(tbkit.YAML),
         _file_stored,
     ),
+    *ROUTE_BOUNDS,
 ]
 
 

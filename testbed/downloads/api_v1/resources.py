@@ -11,12 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from tastypie import fields
 from tastypie.constants import ALL_WITH_RELATIONS
 from tastypie.exceptions import ImmediateHttpResponse
-from tastypie.http import HttpBadRequest
+from tastypie.http import HttpBadRequest, HttpNoContent, HttpUnauthorized
 from tastypie.resources import ModelResource
 from tastypie.throttle import BaseThrottle, CacheThrottle
 from tastypie.validation import Validation
 
-from testbed.downloads.api_v1.authentication import ApiKeyOrGuestAuthentication
+from testbed.downloads.api_v1.authentication import (
+    ApiKeyOrGuestAuthentication,
+    is_api_key_authenticated,
+)
 from testbed.downloads.api_v1.authorization import OnlyPublishedAuthorization, StaffAuthorization
 from testbed.downloads.models import OS, Release, ReleaseFile
 from testbed.downloads.switches import defect_on
@@ -80,12 +83,44 @@ class OSResource(ModelResource):
         filtering = {"name": EXACT, "slug": EXACT}
         throttle = make_throttle()
 
+    def get_multiple(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if defect_on("v1-set-delete"):
+            method = self.method_check(request, allowed=["get", "delete"])
+            if method == "delete":
+                return self._delete_multiple(request, **kwargs)
+        response: HttpResponse = super().get_multiple(request, **kwargs)
+        return response
+
+    def _delete_multiple(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Defect v1-set-delete: "clean up several OSes in one request".
+
+        ``set/<pk>;<pk>/`` was taught DELETE next to its GET. Like the GET it authenticates and
+        throttles, and it insists on a real API key; but the authorization call (staff, in
+        ``delete_list``) was never made, so any valid key deletes every listed OS that exists
+        (and, by the cascade, their release files).
+        """
+        self.is_authenticated(request)
+        if not is_api_key_authenticated(request):
+            raise ImmediateHttpResponse(response=HttpUnauthorized())
+        self.throttle_check(request)
+        listed = kwargs.get(f"{self._meta.detail_uri_name}_list", "").split(";")
+        ids = [int(value) for value in listed if value.isdigit()]
+        self.get_object_list(request).filter(pk__in=ids).delete()
+        self.log_throttled_access(request)
+        return HttpNoContent()
+
 
 class ReleaseResource(ModelResource):
     class Meta(DownloadsMeta):
         queryset = Release.objects.all()
         resource_name = "downloads/release"
         authorization = OnlyPublishedAuthorization()
+        # Defect v1-detail-patch widens the detail's methods (see OnlyPublishedAuthorization);
+        # read when the URL conf is built, after the settings name the switches.
+        detail_allowed_methods = [
+            *DownloadsMeta.detail_allowed_methods,
+            *(["patch"] if defect_on("v1-detail-patch") else []),
+        ]
         fields = [
             "name",
             "slug",

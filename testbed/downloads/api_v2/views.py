@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from rest_framework import status, viewsets
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -64,6 +66,30 @@ class FilteredViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
             queryset, self.request.query_params, self.query_filters, self.strict_filters
         )
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if defect_on("put-creates") and not kwargs.get("partial", False):
+            try:
+                self.get_object()
+            except Http404:
+                return self._put_as_create(request)
+        return super().update(request, *args, **kwargs)
+
+    def _put_as_create(self, request: Request) -> Response:
+        """Defect put-creates: "PUT is create-or-replace", as DRF 2 had it.
+
+        A PUT whose id matches nothing creates the object under that id instead of answering
+        404. Permissions still ran (staff only), but no documented operation creates through a
+        detail URL, and an id the client picks can land where the sequence will later arrive.
+        """
+        raw = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if not raw.isdigit():
+            raise Http404
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save(pk=int(raw))
+        headers = self.get_success_headers(serializer.data)
+        return Response(serializer.data, status=status.HTTP_201_CREATED, headers=headers)
+
 
 class OSViewSet(FilteredViewSet):
     queryset = OS.objects.all()
@@ -101,3 +127,23 @@ class ReleaseFileViewSet(FilteredViewSet):
             return Response(status=status.HTTP_400_BAD_REQUEST)
         ReleaseFile.objects.filter(release_id=release_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# -- routes that only a defect adds (see urls.py) ----------------------------------------------
+
+
+class ReleaseFileJsonSuffixViewSet(ReleaseFileViewSet):
+    # Defect v2-json-suffix-write: "the release script fetches <pk>.json; give it its own route".
+    # The route was added in front of the router's own format-suffix pattern, and its view was
+    # given DRF's IsAuthenticatedOrReadOnly, read as "read-only for strangers": every signed-in
+    # user, staff or not, may PUT, PATCH and DELETE the release file through <pk>.json.
+    # (Comments, not a docstring: DRF would show a docstring in the OPTIONS answer.)
+    permission_classes = (IsAuthenticatedOrReadOnly,)
+
+
+class ReleaseNoSlashViewSet(ReleaseViewSet):
+    # Defect no-slash-create: "clients that drop the slash get a 301 and lose their POST". A
+    # second pattern serves the list at downloads/release itself, so CommonMiddleware never gets
+    # to redirect; the alias took IsAuthenticatedOrReadOnly instead of the API's staff rule, so
+    # any signed-in user may create a release there.
+    permission_classes = (IsAuthenticatedOrReadOnly,)
