@@ -44,6 +44,9 @@ def test_production_run_sends_nothing_that_could_write(
         seen = info.logged_requests()
     assert seen, "the request log is empty: the proof would be vacuous"
     assert _state_changing(seen) == []
+    # the route surface's read-only cells ran, and nothing else of it
+    routes = [line for line in run.output.splitlines() if line.startswith("route cells sent:")]
+    assert routes and "user" in routes[0] and "staff" not in routes[0], routes
     if expect_finding:
         assert run.returncode == 1, run.output[-3000:]
         assert run.branches("identity-probe") >= {"wrong-key"}
