@@ -42,6 +42,17 @@ from authfuzz.workbench import Workbench
 
 MAX_BATCHES = 48  # per check: halving stops here (only a badly broken build gets near it)
 _ORDER = {"GET": 0, "HEAD": 0, "OPTIONS": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+def _order(cell: RouteCell) -> int:
+    """Reads first, then creates, updates, deletes: a delete cannot hide an earlier cell's
+    write to a canary. A delete of the missing id goes first of all: after a PUT there created
+    it, it would remove the very evidence of that PUT."""
+    if cell.method == "DELETE" and cell.scope is Scope.MISSING:
+        return 0
+    return _ORDER[cell.method]
+
+
 _REACH = Reach("a batch of route-surface cells can reach every object", RESOURCES)
 
 
@@ -71,7 +82,7 @@ class RouteChecker:
     def run(self, cells: Sequence[RouteCell]) -> dict[RouteCell, Verdict]:
         if self.workbench.target.is_production:
             raise NotApplicableError("production target: route cells are sent as writes")
-        ordered = sorted(cells, key=lambda c: (_ORDER[c.method], c.sort_key()))
+        ordered = sorted(cells, key=lambda c: (_order(c), c.sort_key()))
         if not self.workbench.target.destructive:
             ordered = [c for c in ordered if not self._refused(c)]
         if ordered:
@@ -331,7 +342,10 @@ def _changes(
             fields = sorted(k for k in now.fields if now.fields.get(k) != was.fields.get(k))
             changed.append(f"the canary {resource} {slug!r} changed ({', '.join(fields)})")
         marker = f"authfuzz {token}"
+        existed = watch.before.entries.get(resource, {})
         for entry in watch.after.entries.get(resource, {}).values():
+            if entry.slug in existed:  # a canary renamed, not a creation
+                continue
             if entry.fields.get("name") == marker or entry.slug.startswith(
                 f"authfuzz-route-{token}-"
             ):

@@ -1,18 +1,13 @@
-"""Which route cells each check sends: all of them where they differ, one of each where not.
+"""Which route cells each check sends: every one for a non-staff caller, a covering set for staff.
 
-The full cross product is 1,053 undocumented cells per caller. Where the frameworks route a
-spelling to the real view (``ROUTING``: the canonical path, ``%2F``, the ``.json`` suffixes),
-the answer depends on the resource, the scope and the method, so a non-staff caller gets every
-one of those cells. A spelling HEAD does not route at all (no slash, ``//``, a changed case,
-``.api``) is refused by the URL resolver before any view, the same way for every resource: a
-defect there is an extra URL pattern, for some resource. Those spellings are covered so that
-every (spelling, scope, method) runs once and every (resource, scope, method) runs under some
-non-routing spelling: the resource rotates with the spelling (a Latin-square walk; there are
-at least as many such spellings as resources). Staff is only sent where no caller may write
-at HEAD (405, 404 and 301 cells): the canonical path in full, and every other (scope, method)
-once, under a spelling and a resource that take turns (the non-staff check has already sent
-each of those cells; this one adds that staff may not write there either). A cell of a check
-is never sent twice in a run.
+The non-staff caller is sent every undocumented cell (1,053): its requests are counted, if at
+all, in that user's own throttle buckets, and a spelling HEAD refuses is exactly where a defect
+adds a URL pattern for one resource and one method, so no cell there stands for another.
+Staff is only sent where no one may write at HEAD (405, 404 and 301 cells), and those requests
+are what the staff token's daily budget pays for: the canonical path in full, and every other
+(scope, method) once, under a spelling and a resource that take turns (the non-staff check has
+already sent each of those cells; this one adds that staff may not write there either). A cell
+of a check is never sent twice in a run.
 """
 
 from __future__ import annotations
@@ -22,15 +17,12 @@ from pathlib import Path
 from authfuzz.branches import Api
 from authfuzz.surface.table import (
     METHODS,
-    RESOURCES,
     Caller,
     RouteCell,
     Scope,
     Variant,
     may_write,
-    scopes,
     undocumented_cells,
-    variants,
 )
 
 GROUPS: dict[Caller, tuple[str, ...]] = {
@@ -48,17 +40,7 @@ def covering(spec: Path, api: Api, caller: Caller, group: str) -> tuple[RouteCel
         others = [c for c in cells if c.variant is not Variant.CANONICAL]
         return tuple(canonical + _once_per_scope_and_method(others))
     routing = group == "routing"
-    cells = [c for c in cells if c.variant.routes == routing]
-    return tuple(c for c in cells if c.variant.routes or _rotation_picks(c))
-
-
-def _rotation_picks(cell: RouteCell) -> bool:
-    spellings = [v for v in variants(cell.api) if v.routes == cell.variant.routes]
-    spellings = [v for v in spellings if v is not Variant.CANONICAL]
-    owners = [r for r in RESOURCES if cell.scope in scopes(cell.api, r)]
-    scope_index = list(Scope).index(cell.scope)
-    turn = spellings.index(cell.variant) + METHODS.index(cell.method) + scope_index
-    return owners[turn % len(owners)] == cell.resource
+    return tuple(c for c in cells if c.variant.routes == routing)
 
 
 def _once_per_scope_and_method(cells: list[RouteCell]) -> list[RouteCell]:
