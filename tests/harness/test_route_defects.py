@@ -56,7 +56,7 @@ def test_a_route_defect_is_found_by_the_route_surface(
     about: str,
     seed: int,
 ) -> None:
-    api = path.split("/")[2]  # only that API's checks: the other one cannot reach the route
+    api = route[1].split("/")[2]  # only that API's checks: the other one cannot reach it
     run = run_gate(
         tmp_path, "--defects", defect, "--hypothesis-seed", str(seed), "-k", api, select=SUITE
     )
