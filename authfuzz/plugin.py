@@ -920,7 +920,7 @@ class RunCollector:
             encoding="utf-8",
         )
         sarif_report.write(sarif_path, findings, data, matrix)
-        html_report.write(html_path, findings, data, matrix)
+        html_report.write(html_path, findings, data, matrix, routes)
         target = self.config.stash.get(_TARGET, None)
         principals = target.principals if target is not None else None
         # Each finding also becomes a PoC file that ``authfuzz repro`` replays.

@@ -215,7 +215,9 @@ ul.skips code { background: #eceff3; padding: 0 4px; border-radius: 3px; }
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
 
 
-def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> str:
+def render(
+    findings: list[Finding], summary: dict[str, object], matrix: Matrix, routes: str = ""
+) -> str:
     verdict = verdict_of(findings, summary)
     groups = report_groups(findings)
     parts = [
@@ -238,6 +240,7 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
         "</header>",
         "<main>",
         _coverage(matrix),
+        _routes(routes),
         _not_checked(summary),
         _contents(groups, len(findings)),
         _findings(groups, len(findings)),
@@ -249,8 +252,24 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
     return "\n".join(parts)
 
 
-def write(path: Path, findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> None:
-    path.write_text(render(findings, summary, matrix), encoding="utf-8")
+def write(
+    path: Path,
+    findings: list[Finding],
+    summary: dict[str, object],
+    matrix: Matrix,
+    routes: str = "",
+) -> None:
+    path.write_text(render(findings, summary, matrix, routes), encoding="utf-8")
+
+
+def _routes(text: str) -> str:
+    """The route-surface matrix (spelling x method), as the end screen shows it."""
+    if not text:
+        return ""
+    return (
+        '<section id="routes"><h2>Coverage: route surface (spelling x method)</h2>'
+        f'<pre class="routes">{escape(text)}</pre></section>'
+    )
 
 
 def _summary(findings: list[Finding], summary: dict[str, object]) -> str:

@@ -81,3 +81,5 @@ def test_the_clean_testbed_passes_the_route_surface(tmp_path: Path, seed: int) -
     assert run.findings() == []
     assert "route cells sent: staff" in run.output
     assert "NOT checked 0" in run.output
+    for report in ("report.html", "coverage.txt", "findings.md"):  # the matrix in each report
+        assert "api-suffix" in (run.report_dir / report).read_text(), report
