@@ -95,6 +95,11 @@ def encode(request: ApiRequest) -> tuple[HTTPHeaderDict, bytes | None]:
         body, headers["Content-Type"] = encode_body(request.json_body, request.body_format)
     if request.cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in request.cookies)
+    if request.method.upper() == "HEAD" and "connection" not in headers:
+        # A server that sends a body to HEAD anyway (waitress did) leaves it in a kept-alive
+        # connection, where it is read as the start of the next answer: that next request
+        # then looks lost, and a write is never re-sent. A HEAD's connection is not reused.
+        headers["Connection"] = "close"
     return headers, body
 
 

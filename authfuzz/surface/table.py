@@ -262,6 +262,10 @@ def _v2(cell: RouteCell, caller: Caller) -> int:
         return 405
     if scope is Scope.MISSING:
         return 404
+    if scope is Scope.ACTION and cell.variant in _V2_ONLY:
+        # DRF routes delete_by_release.json too and passes format="json" to an action that
+        # takes no such argument: the call fails before it deletes anything (a TypeError, 500).
+        return 500
     if method in ("GET", "HEAD"):
         if scope is Scope.DETAIL and cell.resource == "release" and not staff:
             return 404  # unpublished: not in a non-staff caller's queryset

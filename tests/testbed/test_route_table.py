@@ -29,21 +29,14 @@ from authfuzz.client import ApiResponse, Client
 from authfuzz.principals import Principal
 from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
 from authfuzz.surface.requests import route_request
-from authfuzz.surface.table import Caller, RouteCell, Scope, Variant, all_cells, expected, may_write
+from authfuzz.surface.table import Caller, RouteCell, all_cells, expected, may_write
 from authfuzz.targets import Target, load_target
 from testbed.principals import targets_toml
 from testbed.runner import TestbedInfo
 
-# Cells where the testbed knowingly answers otherwise than ``expected``, and what it answers.
-# DRF's router also routes the action's format suffixes (delete_by_release.json and .json/),
-# and calls the action with format="json"; the action, like python.org's, takes no such
-# argument, so a staff DELETE there is a TypeError: 500, and nothing is deleted. (A non-staff
-# caller is refused before the call, 403, as the table says.) Drop an entry once the table
-# agrees.
-KNOWN: dict[tuple[Caller, RouteCell], int] = {
-    (Caller.STAFF, RouteCell(Api.V2, "release_file", Scope.ACTION, variant, "DELETE")): 500
-    for variant in (Variant.JSON_SUFFIX, Variant.JSON_SUFFIX_SLASH)
-}
+# Cells where the testbed knowingly answers otherwise than ``expected``, and what it answers
+# (none at present; an entry is dropped once the table agrees).
+KNOWN: dict[tuple[Caller, RouteCell], int] = {}
 
 
 @dataclass
