@@ -71,6 +71,9 @@ def gate_once(workers: int, server_workers: int, database_url: str, defects: str
             )
         requests = json.loads((report / "requests.json").read_text())["requests"]
         findings = len(json.loads((report / "findings.json").read_text())["findings"])
+        if completed.returncode != 0 and not findings:  # a failure that is not a finding
+            tail = "\n".join(completed.stdout.splitlines()[-40:])
+            print(f"  -n {workers} failed without a finding; the run's last lines:\n{tail}")
         state = next(
             (line for line in completed.stdout.splitlines() if line.startswith("target state")),
             "target state: (not reported)",
