@@ -83,7 +83,9 @@ class Reader:
         query = tuple((k, str(v)) for k, v in filters.items())
         fresh = self._fresh(resource)
         if fresh is not None and set(filters) <= _LOCAL_FILTERS:
-            return [obj for obj in fresh if all(_matches(obj, k, v) for k, v in query)]
+            return self._register(
+                resource, [obj for obj in fresh if all(_matches(obj, k, v) for k, v in query)]
+            )
         response = self._send(
             ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
         )
@@ -92,20 +94,28 @@ class Reader:
         if response.status != 200:
             raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
         data: list[dict[str, Any]] = response.json()
+        if not query:
+            self.client.fresh_lists[resource] = (self.client.sent, data)
+        return self._register(resource, data)
+
+    def _register(self, resource: str, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The run's objects among ``data``, now with their ids (see Ledger.owns)."""
         if not self.custody:
-            for obj in data:  # the run's objects, now with their ids (see Ledger.owns)
+            for obj in data:
                 if (resource, str(obj.get("slug", ""))) in self.client.ledger.slugs:
                     self.client.ledger.add_pk(resource, pk_from_uri(obj["resource_uri"]))
-        if not query:
-            self.client.fresh_lists[resource] = (self.client.changes_sent, data)
         return data
 
     def _fresh(self, resource: str) -> list[dict[str, Any]] | None:
-        """The whole list of ``resource`` if it was the last thing this process read (custody
-        reads every list around a risky request; the check's read-back right after it needs
-        no request of its own). Anything sent since that could change state makes it stale."""
+        """The whole list of ``resource`` if it is the last thing this process sent (custody
+        reads every list a risky request could reach just after it; the check's read-back that
+        follows needs no request of its own). Anything sent since makes it stale, and custody
+        never reads from it: its own reads are the ground truth, also of what other processes
+        did meanwhile."""
+        if self.custody:
+            return None
         entry = self.client.fresh_lists.get(resource)
-        if entry is None or entry[0] != self.client.changes_sent:
+        if entry is None or entry[0] != self.client.sent:
             return None
         return entry[1]
 

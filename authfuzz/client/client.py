@@ -79,12 +79,9 @@ class Client:
         self.protector: Protector | None = None  # installed by custody, when it has begun
         self._sessions: dict[str, str] = {}
         self.purpose = PurposeStack()  # why the next request is sent (requests.json)
-        # Requests sent that could change state, custody's included: what a read showed holds
-        # while this stays the same (as far as this process can tell).
-        self.changes_sent = 0
-        # resource -> (``changes_sent`` when its whole list was read, the list): a filtered or
-        # a detail read is answered from it while nothing that could change state has been
-        # sent since (state.Reader)
+        # resource -> (``sent`` right after its whole list was read, the list): the check's
+        # read-back that comes next, with nothing sent in between, is answered from it
+        # (state.Reader)
         self.fresh_lists: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     def __repr__(self) -> str:
@@ -150,12 +147,7 @@ class Client:
                 "(not sent)",
                 tries=0,
             )
-        try:
-            response = self._transmit(request, custody)
-        finally:  # once its answer is in (or lost): a read made before then may predate it
-            params = tuple(name for name, _ in request.query)
-            if could_change_state(request.method, request.header_names(), request.has_body, params):
-                self.changes_sent += 1
+        response = self._transmit(request, custody)
         if bucket is not None:
             purpose = Purpose.CUSTODY if custody else self.purpose.current
             self.tally.record(
