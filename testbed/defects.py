@@ -131,6 +131,34 @@ DEFECTS: tuple[Defect, ...] = (
         "v1: os set/<pk>;<pk>/ accepts DELETE and deletes them for any valid API key",
         "new defect class (route surface): a bulk route with no authorization call",
     ),
+    Defect(
+        "download-button-handover",
+        "v1: a release-file POST with download_button=true clears the button of its "
+        "(os, release)'s current file in validation, before authorization, even when refused",
+        "new defect class (issue 18): a side effect in the validation step, which Tastypie "
+        "runs before the authorization decision, written on a sibling row",
+    ),
+    Defect(
+        "nested-release-by-slug",
+        "v1: a release given as {slug, ...} in a release-file POST is updated (or created) "
+        "by that slug while hydrating, before authorization, even when refused",
+        "new defect class (issue 18): a related object resolved with a write "
+        "(update_or_create) instead of a read, landing on the release the body names",
+    ),
+    Defect(
+        "latest-handover-on-delete",
+        "v1: DELETE of the latest release first marks the newest other release of its version "
+        "(drafts included) is_latest, before the delete authorization, even when refused",
+        "new defect class (issue 18): a field the request never sent, written on another "
+        "row, behind the read check mistaken for the delete check",
+    ),
+    Defect(
+        "url-swap-keeps-sidecars",
+        "v2: a staff update to a URL another file holds swaps the two files' urls, leaving that "
+        "file's signature and SBOM URLs pointing at the other artifact",
+        "new defect class (issue 18): a URL change written by a queryset update that skips "
+        "validation, on a file other than the one the body was validated against",
+    ),
 )
 
 DEFECT_NAMES: frozenset[str] = frozenset(d.name for d in DEFECTS)

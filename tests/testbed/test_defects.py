@@ -3,6 +3,8 @@
 For every switch in ``testbed.defects`` there is at least one reproduction: a request (or a
 raw SQL write, for the schema defects) that succeeds and really writes (checked in the
 database) when the switch is on, and is refused without writing anything when it is off.
+The issue-18 switches' requests are refused with the switch on too (except the staff update of
+url-swap-keeps-sidecars): what they write lands on an object other than the one addressed.
 With only one switch on, the reproductions of the other switches stay refused, except where
 one defect necessarily implies another (no URL rule at all also admits http:// and
 look-alike hosts; see ``IMPLIES``). ``BOUNDS`` lists the neighbouring forms a switch must leave
@@ -12,6 +14,7 @@ as HEAD has them, so that each defect is found only through its own sub-form.
 from __future__ import annotations
 
 import base64
+import itertools
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -491,6 +494,282 @@ ROUTE_REPROS: list[Repro] = [
 ]
 
 
+# -- the issue-18 switches: a refused (or staff) request whose damage lands on another object --
+#
+# Each reproduction addresses one object (a new release file, a release's detail URL, one
+# file's detail URL) and checks a different one: the sibling file that held the download
+# button, the release the body named by slug, the release that inherits is_latest, the file
+# whose URL was swapped away. The addressed object itself is never what changes.
+
+_versions = itertools.count(1)
+
+
+def _fresh_version() -> int:
+    """A release version number no other test uses, so the latest-release handover can only
+    pick this test's releases (v1 stores any version number, release-api.md 1.4)."""
+    return 10_000 + next(_versions)
+
+
+def _release_row(
+    info: TestbedInfo, *, version: int, date: str, latest: bool = False, published: bool = True
+) -> int:
+    pk = tbkit.plant_release(info, published=published)
+    tbkit.execute(
+        info,
+        "UPDATE downloads_release SET version = ?, is_latest = ?, release_date = ? WHERE id = ?",
+        (version, latest, date, pk),
+    )
+    return pk
+
+
+def _button_holder(info: TestbedInfo) -> dict[str, Any]:
+    """A release whose file for the seed OS holds the download button."""
+    release = tbkit.plant_release(info)
+    holder = tbkit.plant_release_file(info, release_id=release, download_button=True)
+    return {"release": release, "holder": holder, "slug": tbkit.unique("file")}
+
+
+def _button_taken(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_releasefile", ctx["holder"])
+    return found is None or not found["download_button"]
+
+
+def _button_file_body(download_button: bool = True, **overrides: Any) -> Body:
+    def body(info: TestbedInfo, ctx: dict[str, Any]) -> Any:
+        return tbkit.v1_file_body(
+            ctx["slug"],
+            release=tbkit.v1_uri("release", ctx["release"]),
+            download_button=download_button,
+            **overrides,
+        )
+
+    return body
+
+
+def _v2_button_file_body(info: TestbedInfo, ctx: dict[str, Any]) -> Any:
+    return tbkit.v2_file_body(
+        info,
+        ctx["slug"],
+        release=tbkit.v2_url(info, "release", ctx["release"]),
+        download_button=True,
+    )
+
+
+_V1_FILES = "/api/v1/downloads/release_file/"
+
+
+def _named_release(info: TestbedInfo) -> dict[str, Any]:
+    pk = tbkit.plant_release(info, published=True)
+    found = tbkit.row(info, "downloads_release", pk)
+    assert found is not None
+    return {"pk": pk, "slug": found["slug"], "name": tbkit.unique("renamed")}
+
+
+def _unknown_release_slug(info: TestbedInfo) -> dict[str, Any]:
+    return {"slug": tbkit.unique("rel"), "name": tbkit.unique("made")}
+
+
+def _file_naming_release(**fields: Any) -> Body:
+    """A v1 file body whose ``release`` is a dict naming the release by slug, with ``fields``
+    (a value ``"<name>"`` is replaced by the context's new name)."""
+
+    def body(info: TestbedInfo, ctx: dict[str, Any]) -> Any:
+        values = {k: ctx["name"] if v == "<name>" else v for k, v in fields.items()}
+        return tbkit.v1_file_body(release={"slug": ctx["slug"], **values})
+
+    return body
+
+
+def _file_with_nested_release_uri(info: TestbedInfo, ctx: dict[str, Any]) -> Any:
+    """The nested form HEAD already takes (release-api.md 2.6): a dict with a resource_uri."""
+    nested = {"resource_uri": tbkit.v1_uri("release", ctx["pk"]), "name": ctx["name"]}
+    return tbkit.v1_file_body(release=nested)
+
+
+def _release_unpublished(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_release", ctx["pk"])
+    return found is not None and not found["is_published"]
+
+
+def _release_slug_created(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    return tbkit.slug_exists(info, "downloads_release", ctx["slug"])
+
+
+def _release_family(
+    addressed: str, *, draft_latest: bool = False, draft_successor: bool = False
+) -> Callable[[TestbedInfo], dict[str, Any]]:
+    """Three releases of a version of their own: the latest, a newer release that is not
+    latest (the handover's pick: the newest other one), and an older one; ``addressed``
+    names the one the request's URL points at."""
+
+    def prepare(info: TestbedInfo) -> dict[str, Any]:
+        version = _fresh_version()
+        family = {
+            "latest": _release_row(
+                info,
+                version=version,
+                date="2025-06-01 00:00:00",
+                latest=True,
+                published=not draft_latest,
+            ),
+            "successor": _release_row(
+                info, version=version, date="2026-01-01 00:00:00", published=not draft_successor
+            ),
+            "older": _release_row(info, version=version, date="2025-01-01 00:00:00"),
+        }
+        return {**family, "pk": family[addressed]}
+
+    return prepare
+
+
+def _successor_promoted(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    found = tbkit.row(info, "downloads_release", ctx["successor"])
+    return found is None or bool(found["is_latest"])
+
+
+def _two_signed_files(info: TestbedInfo) -> dict[str, Any]:
+    """Files A and B, each with all five sidecars matching its own url; requests address A."""
+    urls = {name: tbkit.legal_file_url() for name in ("a", "b")}
+    pks = {
+        name: tbkit.plant_release_file(info, url=url, **tbkit.matching_sidecars(url))
+        for name, url in urls.items()
+    }
+    found = tbkit.row(info, "downloads_releasefile", pks["a"])
+    assert found is not None
+    return {
+        "pk": pks["a"],
+        "b": pks["b"],
+        "a_url": urls["a"],
+        "b_url": urls["b"],
+        "a_slug": found["slug"],
+        "free_url": tbkit.legal_file_url(),
+    }
+
+
+def _b_keeps_its_old_sidecars(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    """B now carries A's old url, but its sidecars still name B's old artifact (A's new one)."""
+    found = tbkit.row(info, "downloads_releasefile", ctx["b"])
+    assert found is not None
+    stale = all(found[name] == f"{ctx['b_url']}{suffix}" for name, suffix in tbkit.SIDECARS.items())
+    return found["url"] == ctx["a_url"] and stale
+
+
+def _a_or_b_changed(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    a = tbkit.row(info, "downloads_releasefile", ctx["pk"])
+    b = tbkit.row(info, "downloads_releasefile", ctx["b"])
+    return a is None or b is None or a["url"] != ctx["a_url"] or b["url"] != ctx["b_url"]
+
+
+def _a_moved_to_the_free_url(info: TestbedInfo, ctx: dict[str, Any]) -> bool:
+    a = tbkit.row(info, "downloads_releasefile", ctx["pk"])
+    return a is not None and a["url"] == ctx["free_url"]
+
+
+def _to_b_url(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"url": ctx["b_url"], **tbkit.matching_sidecars(ctx["b_url"])}
+
+
+def _put_a_at_b_url(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return tbkit.v2_file_body(info, ctx["a_slug"], url=ctx["b_url"])
+
+
+def _to_the_free_url(info: TestbedInfo, ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"url": ctx["free_url"], **tbkit.matching_sidecars(ctx["free_url"])}
+
+
+_V2_FILE = _detail_path("/")
+_V1_RELEASE_DETAIL = _detail_path("/", "v1", "release")
+
+ELSEWHERE_REPROS: list[Repro] = [
+    Repro(
+        "download-button-handover",
+        "guest-post-takes-the-button",
+        401,
+        401,
+        _button_holder,
+        _send("POST", lambda ctx: _V1_FILES, None, _button_file_body()),
+        _button_taken,
+    ),
+    Repro(
+        "download-button-handover",
+        "user-key-post-takes-the-button",
+        401,
+        401,
+        _button_holder,
+        _send("POST", lambda ctx: _V1_FILES, USER_V1, _button_file_body()),
+        _button_taken,
+    ),
+    Repro(
+        "nested-release-by-slug",
+        "guest-post-unpublishes-the-named-release",
+        401,
+        401,
+        _named_release,
+        _send("POST", lambda ctx: _V1_FILES, None, _file_naming_release(is_published=False)),
+        _release_unpublished,
+    ),
+    Repro(
+        "nested-release-by-slug",
+        "user-key-post-renames-the-named-release",
+        401,
+        401,
+        _named_release,
+        _send("POST", lambda ctx: _V1_FILES, USER_V1, _file_naming_release(name="<name>")),
+        _release_renamed,
+    ),
+    Repro(
+        "nested-release-by-slug",
+        "guest-post-creates-a-release",
+        401,
+        401,
+        _unknown_release_slug,
+        _send(
+            "POST",
+            lambda ctx: _V1_FILES,
+            None,
+            _file_naming_release(name="<name>", is_published=True),
+        ),
+        _release_slug_created,
+    ),
+    Repro(
+        "latest-handover-on-delete",
+        "guest-delete-latest-promotes-another",
+        401,
+        401,
+        _release_family("latest"),
+        _send("DELETE", _V1_RELEASE_DETAIL, None),
+        _successor_promoted,
+    ),
+    Repro(
+        "latest-handover-on-delete",
+        "user-key-delete-latest-promotes-a-draft",
+        401,
+        401,
+        _release_family("latest", draft_successor=True),
+        _send("DELETE", _V1_RELEASE_DETAIL, USER_V1),
+        _successor_promoted,
+    ),
+    Repro(
+        "url-swap-keeps-sidecars",
+        "staff-patch-to-a-taken-url",
+        200,
+        400,
+        _two_signed_files,
+        _send("PATCH", _V2_FILE, STAFF_V2, _to_b_url),
+        _b_keeps_its_old_sidecars,
+    ),
+    Repro(
+        "url-swap-keeps-sidecars",
+        "staff-put-to-a-taken-url",
+        200,
+        400,
+        _two_signed_files,
+        _send("PUT", _V2_FILE, STAFF_V2, _put_a_at_b_url),
+        _b_keeps_its_old_sidecars,
+    ),
+]
+
+
 REPROS: list[Repro] = [
     Repro(
         "guest-fallthrough",
@@ -686,6 +965,7 @@ REPROS: list[Repro] = [
         _file_stored,
     ),
     *ROUTE_REPROS,
+    *ELSEWHERE_REPROS,
 ]
 
 # Switching off every URL rule necessarily admits http:// and look-alike hosts too; switching
@@ -1112,6 +1392,145 @@ ROUTE_BOUNDS: list[Bound] = [
     ),
 ]
 
+ELSEWHERE_BOUNDS: list[Bound] = [
+    # download-button-handover: only a valid body that asks for the button, past authentication
+    _route_bound(
+        "download-button-handover",
+        "guest-post-without-the-button",
+        401,
+        _button_holder,
+        _send("POST", lambda ctx: _V1_FILES, None, _button_file_body(download_button=False)),
+        _button_taken,
+    ),
+    _route_bound(
+        "download-button-handover",
+        "guest-post-breaking-the-url-rules",
+        400,
+        _button_holder,
+        _send(
+            "POST",
+            lambda ctx: _V1_FILES,
+            None,
+            _button_file_body(url=f"https://evil.example/{tbkit.unique('f')}.tgz"),
+        ),
+        _button_taken,
+    ),
+    _route_bound(
+        "download-button-handover",
+        "wrong-key-post",
+        401,
+        _button_holder,
+        _send("POST", lambda ctx: _V1_FILES, WRONG_KEY, _button_file_body()),
+        _button_taken,
+    ),
+    _route_bound(
+        "download-button-handover",
+        "v2-user-post",
+        403,
+        _button_holder,
+        _send("POST", lambda ctx: "/api/v2/downloads/release_file/", USER_V2, _v2_button_file_body),
+        _button_taken,
+    ),
+    # nested-release-by-slug: only the {slug, ...} form, past authentication
+    _route_bound(
+        "nested-release-by-slug",
+        "guest-post-nested-release-by-resource-uri",
+        401,
+        _named_release,
+        _send("POST", lambda ctx: _V1_FILES, None, _file_with_nested_release_uri),
+        _release_renamed,
+    ),
+    _route_bound(
+        "nested-release-by-slug",
+        "wrong-key-post-naming-a-release",
+        401,
+        _named_release,
+        _send("POST", lambda ctx: _V1_FILES, WRONG_KEY, _file_naming_release(name="<name>")),
+        _release_renamed,
+    ),
+    # latest-handover-on-delete: only a published latest release, past authentication
+    _route_bound(
+        "latest-handover-on-delete",
+        "guest-delete-a-release-that-is-not-latest",
+        401,
+        _release_family("older"),
+        _send("DELETE", _V1_RELEASE_DETAIL, None),
+        _successor_promoted,
+    ),
+    _route_bound(
+        "latest-handover-on-delete",
+        "guest-delete-a-draft-latest",
+        401,
+        _release_family("latest", draft_latest=True),
+        _send("DELETE", _V1_RELEASE_DETAIL, None),
+        _successor_promoted,
+    ),
+    _route_bound(
+        "latest-handover-on-delete",
+        "wrong-key-delete-latest",
+        401,
+        _release_family("latest"),
+        _send("DELETE", _V1_RELEASE_DETAIL, WRONG_KEY),
+        _successor_promoted,
+    ),
+    _route_bound(
+        "latest-handover-on-delete",
+        "v2-user-delete-latest",
+        403,
+        _release_family("latest"),
+        _send("DELETE", _detail_path("/", "v2", "release"), USER_V2),
+        _successor_promoted,
+    ),
+    _route_bound(
+        "latest-handover-on-delete",
+        "staff-delete-latest-still-deletes",
+        204,
+        _release_family("latest"),
+        _send("DELETE", _V1_RELEASE_DETAIL, STAFF_V1),
+        _release_gone,
+        writes=True,
+    ),
+    # url-swap-keeps-sidecars: only a staff update to a taken URL that validates against A
+    _route_bound(
+        "url-swap-keeps-sidecars",
+        "staff-patch-to-a-free-url",
+        200,
+        _two_signed_files,
+        _send("PATCH", _V2_FILE, STAFF_V2, _to_the_free_url),
+        _a_moved_to_the_free_url,
+        writes=True,
+    ),
+    _route_bound(
+        "url-swap-keeps-sidecars",
+        "staff-patch-to-a-taken-url-keeping-a-sidecars",
+        400,
+        _two_signed_files,
+        _send("PATCH", _V2_FILE, STAFF_V2, lambda info, ctx: {"url": ctx["b_url"]}),
+        _a_or_b_changed,
+    ),
+    _route_bound(
+        "url-swap-keeps-sidecars",
+        "user-patch-to-a-taken-url",
+        403,
+        _two_signed_files,
+        _send("PATCH", _V2_FILE, USER_V2, _to_b_url),
+        _a_or_b_changed,
+    ),
+    _route_bound(
+        "url-swap-keeps-sidecars",
+        "staff-post-with-a-taken-url",
+        400,
+        _two_signed_files,
+        _send(
+            "POST",
+            lambda ctx: "/api/v2/downloads/release_file/",
+            STAFF_V2,
+            lambda info, ctx: tbkit.v2_file_body(info, url=ctx["b_url"]),
+        ),
+        _a_or_b_changed,
+    ),
+]
+
 
 BOUNDS: list[Bound] = [
     _refused_post_v2("v2-basic-auth", "basic-wrong-password", _basic("admin", USER.password)),
@@ -1210,6 +1629,7 @@ BOUNDS: list[Bound] = [
         _file_stored,
     ),
     *ROUTE_BOUNDS,
+    *ELSEWHERE_BOUNDS,
 ]
 
 

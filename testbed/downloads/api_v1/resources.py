@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from tastypie import fields
 from tastypie.constants import ALL_WITH_RELATIONS
-from tastypie.exceptions import ImmediateHttpResponse
+from tastypie.exceptions import ImmediateHttpResponse, NotFound
 from tastypie.http import HttpBadRequest, HttpNoContent, HttpUnauthorized
 from tastypie.resources import ModelResource
 from tastypie.throttle import BaseThrottle, CacheThrottle
@@ -26,6 +26,16 @@ from testbed.downloads.switches import defect_on
 from testbed.downloads.url_rules import URL_FIELDS, release_file_url_errors, sidecar_url_errors
 
 EXACT = ("exact",)
+# The Release fields a nested {"slug": ...} release may set (defect nested-release-by-slug).
+NESTED_RELEASE_FIELDS = (
+    "name",
+    "version",
+    "is_published",
+    "is_latest",
+    "pre_release",
+    "show_on_download_page",
+    "release_notes_url",
+)
 
 
 def make_throttle() -> BaseThrottle:
@@ -40,7 +50,15 @@ class ReleaseFileValidation(Validation):
 
     def is_valid(self, bundle: Any, request: HttpRequest | None = None) -> dict[str, Any]:
         if defect_on("sidecar-check-json-only"):
-            return self._sidecars_as_submitted_in_json(bundle, request)
+            errors = self._sidecars_as_submitted_in_json(bundle, request)
+        else:
+            errors = self._model_rules(bundle)
+        if not errors and defect_on("download-button-handover"):
+            _hand_over_download_button(bundle.obj)
+        return errors
+
+    @staticmethod
+    def _model_rules(bundle: Any) -> dict[str, Any]:
         try:
             bundle.obj.clean()
         except ValidationError as error:
@@ -66,6 +84,26 @@ class ReleaseFileValidation(Validation):
         for field, messages in sidecar_url_errors(submitted).items():
             errors.setdefault(field, []).extend(messages)
         return errors
+
+
+def _hand_over_download_button(release_file: ReleaseFile) -> None:
+    """Defect download-button-handover: "a second download button is a 500; move it instead".
+
+    A valid file that asks for the download button takes it from the file of its (os,
+    release) that has it, so the partial unique constraint no longer fails the insert. The
+    handover sits where the clash is detected, in validation; but Tastypie validates before it
+    authorizes (release-api.md 2.3), so a guest's or a non-staff key's POST, answered 401,
+    has already taken the button off the current file. (A queryset update: the current file
+    is not the object being saved, and its own save() would purge the download pages.)
+    """
+    if not release_file.download_button:
+        return
+    current = ReleaseFile.objects.filter(
+        os_id=release_file.os_id, release_id=release_file.release_id, download_button=True
+    )
+    if release_file.pk is not None:
+        current = current.exclude(pk=release_file.pk)
+    current.update(download_button=False)
 
 
 class DownloadsMeta:
@@ -142,6 +180,38 @@ class ReleaseResource(ModelResource):
         }
         throttle = make_throttle()
 
+    def obj_delete(self, bundle: Any, **kwargs: Any) -> None:
+        if defect_on("latest-handover-on-delete"):
+            bundle.obj = self._hand_over_latest(bundle, **kwargs)
+        super().obj_delete(bundle, **kwargs)
+
+    def _hand_over_latest(self, bundle: Any, **kwargs: Any) -> Release:
+        """Defect latest-handover-on-delete: "deleting the latest release must leave its version
+        with a latest one".
+
+        The flag has to be read before the row goes, so the release is looked up first, with
+        ``obj_get``, whose read authorization was taken for the write check. A published
+        release passes it for anyone: a guest's or a non-staff key's DELETE, answered 401 by
+        ``super().obj_delete()`` (which finds ``bundle.obj`` set and goes straight to the
+        delete authorization), has already made the newest other release of that version
+        latest; drafts too, since the queryset has no is_published filter. A queryset update,
+        because ``save()`` would clear is_latest on the release being deleted as well.
+        """
+        try:
+            release: Release = self.obj_get(bundle=bundle, **kwargs)
+        except ObjectDoesNotExist:
+            raise NotFound("No release matches the provided arguments.") from None
+        if release.is_latest:
+            successor = (
+                Release.objects.filter(version=release.version)
+                .exclude(pk=release.pk)
+                .order_by("-release_date", "-pk")
+                .first()
+            )
+            if successor is not None:
+                Release.objects.filter(pk=successor.pk).update(is_latest=True)
+        return release
+
 
 class ReleaseFileResource(ModelResource):
     os = fields.ToOneField(OSResource, "os")
@@ -178,6 +248,28 @@ class ReleaseFileResource(ModelResource):
         }
         validation = ReleaseFileValidation()
         throttle = make_throttle()
+
+    def hydrate_release(self, bundle: Any) -> Any:
+        """Defect nested-release-by-slug: "release tooling names the release by its slug".
+
+        A ``release`` given as a dict with a ``slug`` and no ``resource_uri`` used to be built
+        as a new Release (a 500 on the duplicate slug for an existing one, release-api.md 2.6);
+        now it is resolved with update_or_create on the slug, and the other keys refresh the
+        release. Field hooks run while the body is hydrated, before the create authorization,
+        so a guest's or a non-staff key's POST, answered 401, has already written the release
+        the body names (or created one under a new slug).
+        """
+        value = bundle.data.get("release")
+        if (
+            defect_on("nested-release-by-slug")
+            and isinstance(value, dict)
+            and "resource_uri" not in value
+            and value.get("slug")
+        ):
+            defaults = {name: value[name] for name in NESTED_RELEASE_FIELDS if name in value}
+            release, _ = Release.objects.update_or_create(slug=value["slug"], defaults=defaults)
+            bundle.data["release"] = release  # the field takes an object with a pk as well
+        return bundle
 
     def delete_list(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         """Bulk delete only ever removes the files of one named release."""

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from testbed.downloads.models import OS, Release, ReleaseFile
+from testbed.downloads.switches import defect_on
 
 
 class OSSerializer(serializers.HyperlinkedModelSerializer):
@@ -72,6 +74,16 @@ class ReleaseFileSerializer(serializers.HyperlinkedModelSerializer):
             "slug": {"required": True, "allow_blank": False},
             "url": {"required": True, "allow_blank": False},
         }
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()
+        if defect_on("url-swap-keeps-sidecars") and isinstance(self.instance, ReleaseFile):
+            # Defect url-swap-keeps-sidecars: an update may take a URL another file holds, and
+            # the view swaps the two files' URLs (ReleaseFileViewSet.perform_update), so the
+            # unique check on url is dropped for updates; creates keep it.
+            url = fields["url"]
+            url.validators = [v for v in url.validators if not isinstance(v, UniqueValidator)]
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Apply the model's URL rules to the object as it would be after this write."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404
 from rest_framework import status, viewsets
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication
@@ -114,6 +115,12 @@ class ReleaseFileViewSet(FilteredViewSet):
     query_filters = RELEASE_FILE_FILTERS
     strict_filters = True
 
+    def perform_update(self, serializer: Any) -> None:
+        if defect_on("url-swap-keeps-sidecars"):
+            _save_swapping_urls(serializer)
+            return
+        super().perform_update(serializer)
+
     @action(detail=False, methods=["delete"])
     def delete_by_release(self, request: Request) -> Response:
         """Delete the files of exactly one release, whatever else the query says."""
@@ -127,6 +134,34 @@ class ReleaseFileViewSet(FilteredViewSet):
             return Response(status=status.HTTP_400_BAD_REQUEST)
         ReleaseFile.objects.filter(release_id=release_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _save_swapping_urls(serializer: Any) -> None:
+    """Defect url-swap-keeps-sidecars: "two files' URLs were entered the wrong way round".
+
+    Putting them right used to take three PATCHes (url is unique); now a staff update to a URL
+    another file holds swaps the two: the holder is parked on a temporary URL, the update is
+    saved, and the holder gets the updated file's old URL. The body was validated against the
+    updated file only, and the holder is moved by a queryset update, which no validation
+    sees: only its ``url`` moves, so its signature and SBOM URLs still name the artifact it
+    held, now the other file's (the sidecar rule, release-api.md 3.3, broken on the holder).
+    """
+    instance = serializer.instance
+    old_url = instance.url
+    new_url = serializer.validated_data.get("url", old_url)
+    holders: list[int] = []
+    if new_url != old_url:
+        holders = list(
+            ReleaseFile.objects.filter(url=new_url)
+            .exclude(pk=instance.pk)
+            .values_list("pk", flat=True)
+        )
+    with transaction.atomic():
+        if holders:
+            ReleaseFile.objects.filter(pk__in=holders).update(url=f"{new_url}#swapping")
+        serializer.save()
+        if holders:
+            ReleaseFile.objects.filter(pk__in=holders).update(url=old_url)
 
 
 # -- routes that only a defect adds (see urls.py) ----------------------------------------------
