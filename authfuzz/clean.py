@@ -19,11 +19,11 @@ from pathlib import Path
 
 from authfuzz.client import Client, TargetUnreachableError
 from authfuzz.custody.custodian import START_DIGEST, Custodian
-from authfuzz.custody.digest import Digest
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
 from authfuzz.targets import TargetsFileError, load_target
+from authfuzz.world import World
 
 PROG = "authfuzz clean"
 
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     client = Client(target)
     try:
         custodian = Custodian(Reader(client, trusted, custody=True), Ledger(), directory)
-        custodian.start = Digest.load(start)
+        custodian.start = World.load(start)
         client.ensure_reachable(custody=True)
         report = custodian.finish()
     except TargetUnreachableError as error:

@@ -1,54 +1,52 @@
-"""How a check's verdict ends a gate test, the same way in every suite.
+"""How a check's verdicts end a gate test, the same way in every suite.
 
-A finding fails the test (``FindingError`` carries it to the reports); a check that could not
-reach its verdict raises ``NotChecked`` (the plugin makes it a skip that is counted and fails
-the run); a check that does not apply to this target is a plain skip with its reason; a pass
-returns. ``exercising`` records the coverage-matrix cell of the check inside it, whichever of
-these it ends with.
+A suite hands the engine its trials and gets a verdict per trial. ``conclude`` turns them into
+the test's outcome: every finding fails the test (``FindingError`` carries them all to the
+reports); a trial that could not reach its verdict stops it as ``NotChecked`` (the plugin makes
+that a skip that is counted and fails the run); when no trial applied to this target the test
+is a plain skip with the reason; otherwise it passes. ``status`` is a verdict's mark in a
+coverage matrix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Iterable
 
 import pytest
 
-from authfuzz.coverage import FINDING, SKIPPED, UNCHECKED, Cell
-from authfuzz.findings import FindingError
-from authfuzz.not_checked import NotApplicableError, NotChecked
+from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED
+from authfuzz.findings import Finding, FindingError
+from authfuzz.not_checked import NotChecked
 from authfuzz.oracles import Outcome, Verdict
 
 
-def settle(verdict: Verdict) -> None:
-    """Fail on a finding, stop on a check that could not finish, skip on one that does not apply."""
-    if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
-        raise FindingError(verdict.finding)
-    if verdict.outcome is Outcome.INCONCLUSIVE:
+def status(verdict: Verdict) -> str:
+    if verdict.outcome is Outcome.FINDING:
+        return FINDING
+    if verdict.outcome is Outcome.PASS:
+        return EXERCISED
+    return UNCHECKED if verdict.cause is not None else SKIPPED
+
+
+def conclude(verdicts: Iterable[Verdict]) -> None:
+    """Fail on findings (each once), stop on what could not be checked, skip if nothing applied."""
+    every = list(verdicts)
+    findings: list[Finding] = []
+    for verdict in every:
+        if verdict.finding is not None and verdict.finding not in findings:
+            findings.append(verdict.finding)
+    if findings:
+        raise FindingError(*findings)
+    for verdict in every:
         verdict.raise_not_checked()
-        pytest.skip(verdict.reason)
+    if every and all(v.outcome is Outcome.INCONCLUSIVE for v in every):
+        pytest.skip(every[0].reason)
 
 
-@contextmanager
-def exercising(cells: list[Cell], cell: Cell) -> Iterator[None]:
-    """Record ``cell`` as what the check inside ends with: exercised, finding, not checked, skipped.
+def settle(verdict: Verdict) -> None:
+    """One verdict ends the test: ``conclude`` of just it."""
+    conclude([verdict])
 
-    A ``NotApplicableError`` becomes a skip with its reason.
-    """
-    try:
-        yield
-    except FindingError:
-        cells.append(replace(cell, status=FINDING))
-        raise
-    except NotChecked as error:
-        cells.append(replace(cell, status=UNCHECKED, reason=str(error)))
-        raise
-    except NotApplicableError as error:
-        cells.append(replace(cell, status=SKIPPED, reason=str(error)))
-        pytest.skip(str(error))
-    except pytest.skip.Exception as error:
-        cells.append(replace(cell, status=SKIPPED, reason=str(error.msg)))
-        raise
-    else:
-        cells.append(cell)
+
+def not_checked(error: NotChecked) -> Verdict:
+    return Verdict.not_checked(error.reason, error.cause)

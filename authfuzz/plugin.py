@@ -25,10 +25,12 @@ from hypothesis import HealthCheck, Phase, settings
 from authfuzz.branches import Api, Branch
 from authfuzz.client import Client, Deadline, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
-from authfuzz.custody.custodian import Custodian, SharedCustody, StateReport
+from authfuzz.custody.custodian import START_DIGEST, Custodian, SharedCustody, StateReport
 from authfuzz.custody.ledger import Ledger
+from authfuzz.custody.lock import RunLock
 from authfuzz.custody.protector import Protector
 from authfuzz.custody.reconcile import Reconciliation
+from authfuzz.engine.engine import Engine, Unconfirmed
 from authfuzz.findings import Finding, FindingError
 from authfuzz.layout import SUITES
 from authfuzz.not_checked import NotChecked
@@ -50,6 +52,7 @@ from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
 from authfuzz.throttles.plan import spend_against_limits
 from authfuzz.workbench import Workbench
+from authfuzz.world import World
 
 DEFAULT_TARGET = "testbed"
 FINDING_PROPERTY = "authfuzz_finding"
@@ -155,6 +158,8 @@ class RunState:
     # The same per test, by bucket and purpose ("v2 admin: read-back")
     purposes_by_test: dict[str, dict[str, int]] = field(default_factory=dict)
     unreachable: str | None = None  # why the run stopped early: the target went away
+    # Changes a batch showed that none of its trials showed again alone: never findings
+    unconfirmed: list[Unconfirmed] = field(default_factory=list)
 
 
 @dataclass
@@ -199,6 +204,8 @@ STATE_OUTPUT = "authfuzz_state"
 DURING_OUTPUT = "authfuzz_restored_during"
 _REDACTOR = pytest.StashKey["Redact"]()
 _REQUESTS = pytest.StashKey[RequestCounter]()
+_ENGINE = pytest.StashKey["Engine"]()
+UNCONFIRMED_PROPERTY = "authfuzz_unconfirmed"
 REQUESTS_PROPERTY = "authfuzz_requests"
 REPORT_FILES = (
     "findings.json",
@@ -279,7 +286,7 @@ def _redactor(config: pytest.Config) -> Redact | None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.fixturenames
-    if not {"write_operation", "branch_case", "probe_case"} & set(names):
+    if not {"write_operation", "auth_branch", "auth_api"} & set(names):
         return
     target = configured_target(metafunc.config)
     try:
@@ -290,16 +297,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "write_operation", operations, ids=[op.operation_id for op in operations]
         )
-    if "branch_case" in names:
-        cases = [(op, b) for op in operations for b in Branch.for_api(op.api)]
+    if "auth_branch" in names:
+        cases = [(api, b) for api in Api for b in Branch.for_api(api)]
         metafunc.parametrize(
-            "branch_case", cases, ids=[f"{op.operation_id}-{b.slug}" for op, b in cases]
+            "auth_branch", cases, ids=[f"{api.value}-{b.slug}" for api, b in cases]
         )
-    if "probe_case" in names:
-        probes = [(api, b) for api in Api for b in Branch.for_api(api)]
-        metafunc.parametrize(
-            "probe_case", probes, ids=[f"{api.value}-{b.slug}" for api, b in probes]
-        )
+    if "auth_api" in names:
+        metafunc.parametrize("auth_api", list(Api), ids=[api.value for api in Api])
 
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -355,12 +359,17 @@ def authfuzz_custody(
         yield None  # no trusted reader: Workbench explains why the gate cannot run
         return
     reader = Reader(authfuzz_client, trusted, custody=True)
-    protector = Protector(reader, authfuzz_client.ledger)
-    authfuzz_client.protector = protector
+    journals = _journals(request.config)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    shared = authfuzz_target.start != "testbed" and workers > 1  # else: one process per target
+    lock = RunLock.for_target(journals if shared else None, authfuzz_client.base_url)
     custodian = None
     if authfuzz_target.start == "testbed":
         custodian = Custodian(reader, authfuzz_client.ledger)
         custodian.begin()
+    start = _baseline(custodian, authfuzz_client.ledger, journals)
+    protector = Protector(reader, authfuzz_client.ledger, lock, lambda: start)
+    authfuzz_client.protector = protector
     try:
         yield protector
     finally:
@@ -376,8 +385,38 @@ def authfuzz_workbench(
     authfuzz_target: Target, authfuzz_client: Client, authfuzz_custody: Protector | None
 ) -> Iterator[Workbench]:
     workbench = Workbench(authfuzz_target, authfuzz_client)
+    if authfuzz_custody is not None:  # one view of the target for custody and the checks
+        workbench.reader.known = authfuzz_custody.reader.known
     yield workbench
     workbench.close()
+
+
+@pytest.fixture(scope="session")
+def authfuzz_engine(
+    request: pytest.FixtureRequest,
+    authfuzz_workbench: Workbench,
+    authfuzz_custody: Protector | None,
+) -> Engine:
+    """The check engine of this process: every suite's trials go through it."""
+    protector = authfuzz_custody
+    engine = Engine(
+        authfuzz_workbench, lock=protector.lock if protector else None, protector=protector
+    )
+    request.config.stash[_ENGINE] = engine
+    return engine
+
+
+def _baseline(custodian: Custodian | None, ledger: Ledger, journals: Path | None) -> World | None:
+    """How the run found the target: this process's own custodian's first read, or the one
+    the controlling process saved beside the journals. The ledger learns from it what was
+    there before the run (never the run's to remove)."""
+    if custodian is not None:
+        return custodian.start
+    path = journals / START_DIGEST if journals is not None else None
+    start = World.load(path) if path is not None and path.exists() else None
+    if start is not None:
+        ledger.found((e.resource, e.pk, e.slug) for e in start.objects())
+    return start
 
 
 def _journals(config: pytest.Config) -> Path | None:
@@ -583,6 +622,11 @@ def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
     if call.excinfo is not None:
         for finding in _findings_in(call.excinfo.value):
             report.user_properties.append((FINDING_PROPERTY, finding.to_json()))
+    engine = item.config.stash.get(_ENGINE, None)
+    if call.when == "teardown" and engine is not None and engine.unconfirmed:
+        for seen in engine.unconfirmed:
+            report.user_properties.append((UNCONFIRMED_PROPERTY, seen.to_json()))
+        engine.unconfirmed.clear()
     counter = item.config.stash.get(_REQUESTS, None)
     if call.when == "teardown" and counter is not None:
         # Requests travel with the report, so the controller's progress counts them live.
@@ -737,6 +781,8 @@ class RunCollector:
                 self.state.not_checked.setdefault(record.nodeid, record)
             elif name == UNREACHABLE_PROPERTY:
                 self.state.unreachable = self.state.unreachable or value
+            elif name == UNCONFIRMED_PROPERTY:
+                self.state.unconfirmed.append(Unconfirmed.from_json(value))
         self._count(report)
 
     def _add_finding(self, finding: Finding) -> None:
@@ -881,6 +927,7 @@ class RunCollector:
             cells_skipped=counts[SKIPPED],
             cells_missing=counts["missing"],
             failed_without_finding=self.state.failed_without_finding,
+            unconfirmed=[item.line() for item in self.state.unconfirmed],
             not_checked=list(self.state.not_checked.values()),
             unreachable=self.state.unreachable,
             target_state=target_state.to_dict() if target_state is not None else None,

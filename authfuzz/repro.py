@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from authfuzz.client import Client, TargetUnreachableError
+from authfuzz.engine.engine import Engine
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.poc.format import Poc, PocFileError, expand, load_poc
 from authfuzz.poc.replay import PocResult, Result, StepResult, choose_form, run_poc
@@ -225,7 +226,7 @@ def password_variable(name: str) -> str:
 
 
 @contextmanager
-def _running(target: Target, defects: str) -> Iterator[Workbench]:
+def _running(target: Target, defects: str) -> Iterator[Engine]:
     """The target reachable and a workbench on it; a testbed started (and stopped) if asked."""
     testbed = None
     if target.start == "testbed" and target.base_url is None:
@@ -246,7 +247,7 @@ def _running(target: Target, defects: str) -> Iterator[Workbench]:
             except ValueError as error:
                 raise UsageError(str(error)) from None
             try:
-                yield workbench
+                yield Engine(workbench)
             finally:
                 workbench.close()
         finally:
@@ -256,7 +257,8 @@ def _running(target: Target, defects: str) -> Iterator[Workbench]:
             testbed.stop()
 
 
-def _run(pocs: list[Poc], workbench: Workbench, form: str) -> int:
+def _run(pocs: list[Poc], engine: Engine, form: str) -> int:
+    workbench = engine.bench
     target = workbench.target
     where = f"{target.name} ({target.environment.value}) at {workbench.client.base_url}"
     print(f"{PROG}: {len(pocs)} PoC(s) against {where}")
@@ -273,7 +275,7 @@ def _run(pocs: list[Poc], workbench: Workbench, form: str) -> int:
             _print_step(step, total[step.step.form])
 
         announced = _announce(poc, workbench, form)
-        result = run_poc(poc, workbench, form, on_step=show if announced else None)
+        result = run_poc(poc, engine, form, on_step=show if announced else None)
         _print_result(result)
         results.append(result)
     return _summary(results, target.name)

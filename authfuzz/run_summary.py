@@ -178,6 +178,9 @@ class RunSummary:
     target_state: dict[str, object] | None = None
     target_state_lines: list[str] = field(default_factory=list)
     throttle_use: str = ""  # counted requests per throttle bucket against the target's limits
+    # What a batch showed that none of its requests showed again alone: never a finding (the
+    # engine found no request of the run that does it), never dropped either.
+    unconfirmed: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -216,6 +219,7 @@ class RunSummary:
                 "tests": [dict(record.__dict__) for record in self.not_checked],
             },
             "unreachable": self.unreachable,
+            "unconfirmed": list(self.unconfirmed),
             "target_state": self.target_state,
             "coverage": {
                 "exercised": self.cells_exercised,

@@ -1,22 +1,23 @@
-"""Reading state back as a trusted staff principal, and the canary objects writes aim at.
+"""Reading state back, and writing it, as the trusted staff principal.
 
-Verification never trusts a status code: after every attempted write the
-harness reads the objects it could have touched, through v2 with the trusted
-principal's token (staff sees unpublished releases; failed auth is not
-throttled, successful staff reads are counted in the staff bucket).
+Verification never trusts a status code: the harness reads what the target holds, through v2
+with the trusted principal's token (staff sees unpublished releases; failed auth is not
+throttled, successful staff reads are counted in the staff bucket). The reader keeps the whole
+world it last read, and keeps it true through its own writes, so that the check engine's next
+read costs nothing while nothing else was sent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, Client, Purpose, send_write
+from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
 from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.principals import Principal
+from authfuzz.world import RESOURCES, World, pk_from_uri
 
 V2 = "/api/v2/downloads"
 
@@ -34,8 +35,14 @@ def new_nonce() -> str:
     return secrets.token_hex(6)
 
 
-def pk_from_uri(uri: str) -> int:
-    return int(uri.rstrip("/").rsplit("/", 1)[-1])
+@dataclass
+class Known:
+    """The whole world as last read or written, and ``client.sent`` at that moment: while nothing
+    else has been sent it is still the truth of this process's view, and the readers' own writes
+    keep it so (what a create or a patch answers, what a delete takes with it)."""
+
+    world: World | None = None
+    at: int = -1
 
 
 @dataclass
@@ -46,10 +53,16 @@ class Reader:
     # registered as the run's creations, not held against the request budget and not
     # themselves guarded as destructive (``Client.send(custody=True)``).
     custody: bool = False
+    # The whole world as last read or written, shared by the readers of one client (custody's
+    # and the checks' read the same through the same principal).
+    known: Known = field(default_factory=lambda: Known(), repr=False)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
         printer.text(repr(self))
+
+    def __repr__(self) -> str:
+        return f"Reader({self.trusted.name!r}{', custody' if self.custody else ''})"
 
     def _auth(self) -> tuple[tuple[str, str], ...]:
         return (("Authorization", f"Token {self.trusted.token}"),)
@@ -58,17 +71,55 @@ class Reader:
         """The object's v2 URL, as v2 bodies reference related objects."""
         return f"{self.client.base_url}{V2}/{resource}/{pk}/"
 
+    # -- the whole world ------------------------------------------------------------------------
+
+    def world(self, resources: Iterable[str] = RESOURCES) -> World:
+        """Every object of ``resources``: one list read each, unless nothing was sent since the
+        last whole read and this reader's own writes since are known."""
+        wanted = tuple(resources)
+        if self._known() is not None:
+            assert self.known.world is not None
+            return self.known.world.only(wanted)
+        world = World.from_lists({resource: self.find(resource) for resource in wanted})
+        if set(wanted) == set(RESOURCES):
+            self.known.world, self.known.at = world, self.client.sent
+        return world
+
+    def forget(self) -> None:
+        """The next ``world`` reads the target: what is known may be older than a lock just
+        taken (another process may have written meanwhile)."""
+        self.known.at = -1
+
+    def sharing(self, *, custody: bool) -> Reader:
+        """Another reader of the same client and principal that knows what this one knows."""
+        return Reader(self.client, self.trusted, custody, self.known)
+
+    def known_world(self) -> World | None:
+        """The whole world as this reader knows it now without a request, if it does."""
+        return self._known()
+
+    def _known(self) -> World | None:
+        return self.known.world if self.known.at == self.client.sent else None
+
+    def _after_write(self, known: World | None, change: Callable[[World], World]) -> None:
+        """Keep the known world true after this reader's own write, or forget it."""
+        if known is not None:
+            self.known.world, self.known.at = change(known), self.client.sent
+
+    # -- requests -------------------------------------------------------------------------------
+
     def _send(self, request: ApiRequest) -> ApiResponse:
+        known = self._known()
         with self.client.purpose.reading():
-            return self.client.send(request, custody=self.custody)
+            response = self.client.send(request, custody=self.custody)
+        if known is not None:  # a read changes nothing: what was known still is
+            self.known.at = self.client.sent
+        return response
 
     def _send_write(self, request: ApiRequest, took_effect: Callable[[], bool]) -> ApiResponse:
         return send_write(self.client, request, took_effect, custody=self.custody)
 
     def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
-        fresh = self._fresh(resource)
-        if fresh is not None:
-            return next((o for o in fresh if pk_from_uri(o["resource_uri"]) == pk), None)
         response = self._send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {pk}", response)
@@ -81,11 +132,6 @@ class Reader:
 
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
         query = tuple((k, str(v)) for k, v in filters.items())
-        fresh = self._fresh(resource)
-        if fresh is not None and set(filters) <= _LOCAL_FILTERS:
-            return self._register(
-                resource, [obj for obj in fresh if all(_matches(obj, k, v) for k, v in query)]
-            )
         response = self._send(
             ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
         )
@@ -94,8 +140,6 @@ class Reader:
         if response.status != 200:
             raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
         data: list[dict[str, Any]] = response.json()
-        if not query:
-            self.client.fresh_lists[resource] = (self.client.sent, data)
         return self._register(resource, data)
 
     def _register(self, resource: str, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,19 +149,6 @@ class Reader:
                 if (resource, str(obj.get("slug", ""))) in self.client.ledger.slugs:
                     self.client.ledger.add_pk(resource, pk_from_uri(obj["resource_uri"]))
         return data
-
-    def _fresh(self, resource: str) -> list[dict[str, Any]] | None:
-        """The whole list of ``resource`` if it is the last thing this process sent (custody
-        reads every list a risky request could reach just after it; the check's read-back that
-        follows needs no request of its own). Anything sent since makes it stale, and custody
-        never reads from it: its own reads are the ground truth, also of what other processes
-        did meanwhile."""
-        if self.custody:
-            return None
-        entry = self.client.fresh_lists.get(resource)
-        if entry is None or entry[0] != self.client.sent:
-            return None
-        return entry[1]
 
     def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create an object (``body`` has a unique ``slug``); a lost answer is settled by slug."""
@@ -129,6 +160,7 @@ class Reader:
             found[:] = self.find(resource, slug=slug)
             return bool(found)
 
+        known = self._known()
         response = self._send_write(request, took_effect)
         if response.fault is not None and (found or took_effect()):
             data = found[0]
@@ -143,6 +175,7 @@ class Reader:
             data = response.json()
         if not self.custody:
             self.client.ledger.add_pk(resource, pk_from_uri(data["resource_uri"]), slug)
+        self._after_write(known, lambda world: world.with_object(resource, data))
         return data
 
     def patch(self, resource: str, pk: int, fields: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +188,7 @@ class Reader:
             now = self.detail(resource, pk) or {}
             return all(now.get(k) == v for k, v in fields.items())
 
+        known = self._known()
         response = self._send_write(request, took_effect)
         if response.fault is not None and not took_effect():
             raise _unanswered(f"putting back {resource} {pk}", response)
@@ -163,96 +197,29 @@ class Reader:
                 f"{resource} {pk} could not be put back (status {response.status}: "
                 f"{self.client.redact(response.text[:200])})"
             )
+        data: Any = None
         if response.fault is None:
             try:  # v2 answers a PATCH with the object as a read shows it: no second request
                 data = response.json()
             except ValueError:
                 data = None
-            if isinstance(data, dict) and data.get("resource_uri"):
-                return data
-        return self.detail(resource, pk) or {}
+        if not (isinstance(data, dict) and data.get("resource_uri")):
+            data = self.detail(resource, pk) or {}
+            known = None
+        if data:
+            self._after_write(known, lambda world: world.with_object(resource, data))
+        return dict(data)
 
     def delete(self, resource: str, pk: int) -> bool:
         """Delete an object; True once it is gone (a lost answer is settled by reading)."""
         request = ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth())
+        known = self._known()
         response = self._send_write(request, lambda: self.detail(resource, pk) is None)
         if response.fault is None:
-            return response.status in (204, 404)
-        return self.detail(resource, pk) is None
-
-
-# Filters a fresh list can answer as the server would (v2, exact lookups).
-_LOCAL_FILTERS = frozenset({"slug", "name", "os", "release", "is_published"})
-
-
-def _matches(obj: dict[str, Any], key: str, value: str) -> bool:
-    field_value = obj.get(key)
-    if key in ("os", "release"):
-        return (
-            isinstance(field_value, str)
-            and bool(field_value)
-            and (str(pk_from_uri(field_value)) == value)
-        )
-    if isinstance(field_value, bool):
-        return str(field_value).lower() == value.lower()
-    return str(field_value) == value
-
-
-@dataclass
-class CanarySet:
-    """One OS, one unpublished release and one file of it, owned by one worker."""
-
-    nonce: str
-    os: dict[str, Any]
-    release: dict[str, Any]
-    release_file: dict[str, Any]
-
-    def pk(self, resource: str) -> int:
-        return pk_from_uri(getattr(self, resource)["resource_uri"])
-
-    def object(self, resource: str) -> dict[str, Any]:
-        data: dict[str, Any] = getattr(self, resource)
-        return data
-
-
-def create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
-    with reader.client.purpose.of(Purpose.CANARY):
-        return _create_canaries(reader, url_prefix)
-
-
-def _create_canaries(reader: Reader, url_prefix: str) -> CanarySet:
-    nonce = new_nonce()
-    base = reader.client.base_url
-    os_obj = reader.create(
-        "os", {"name": f"authfuzz canary {nonce}", "slug": f"authfuzz-os-{nonce}"}
-    )
-    release = reader.create(
-        "release",
-        {
-            "name": f"authfuzz canary {nonce}",
-            "slug": f"authfuzz-release-{nonce}",
-            "version": 3,
-            "is_published": False,
-            "show_on_download_page": False,
-        },
-    )
-    url = f"{url_prefix}ftp/authfuzz/{nonce}/canary.tgz"
-    release_file = reader.create(
-        "release_file",
-        {
-            "name": f"authfuzz canary {nonce}",
-            "slug": f"authfuzz-file-{nonce}",
-            "os": f"{base}{V2}/os/{pk_from_uri(os_obj['resource_uri'])}/",
-            "release": f"{base}{V2}/release/{pk_from_uri(release['resource_uri'])}/",
-            # No sidecars: a PATCH of `url` alone must be judged on the URL policy only.
-            "url": url,
-        },
-    )
-    return CanarySet(nonce, os_obj, release, release_file)
-
-
-def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
-    """Best effort: deleting the release removes its files; the OS goes separately."""
-    for resource in ("release_file", "release", "os"):
-        with contextlib.suppress(Exception, NotChecked), reader.client.purpose.of(Purpose.CLEAN_UP):
-            reader.delete(resource, canaries.pk(resource))
+            gone = response.status in (204, 404)
+        else:
+            gone = self.detail(resource, pk) is None
+            known = None
+        if gone:
+            self._after_write(known, lambda world: world.without(resource, pk))
+        return gone

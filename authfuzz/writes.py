@@ -1,71 +1,69 @@
-"""A valid write for each operation, and how to see whether it happened.
+"""A valid write for each operation, aimed at the canaries, and an attempt's credential on it.
 
 The body is always valid for a staff principal, so that only authentication
-can explain a rejection; the observation reads back exactly the objects the
-write could have touched.
+can explain a rejection; what it changed is the engine's business (it reads
+the whole state back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from authfuzz.attempts import Attempt
 from authfuzz.branches import Api
+from authfuzz.canaries import CanarySet
 from authfuzz.client import ApiRequest
 from authfuzz.client.bodies import form_fields
 from authfuzz.operations import Operation
-from authfuzz.state import CanarySet, Reader
+from authfuzz.url_policy import URL_FIELDS
 
 V1 = "/api/v1/downloads"
 V2 = "/api/v2/downloads"
 
 
-@dataclass(frozen=True)
-class PlannedWrite:
-    request: ApiRequest  # without credentials
-    observe: Callable[[], Any]  # what the write could change, read as trusted staff
-
-
-def plan_write(
-    operation: Operation,
-    canaries: CanarySet,
-    reader: Reader,
-    nonce: str,
-    url_prefix: str,
-    base_url: str,
-) -> PlannedWrite:
+def write_request(
+    operation: Operation, canaries: CanarySet, nonce: str, url_prefix: str, base_url: str
+) -> ApiRequest:
+    """The operation as a valid staff write (no credential yet) aimed at the canaries: a create
+    named after ``nonce``, an update of the canary, a bulk delete of the canary release."""
     resource, kind = operation.resource, operation.kind
     if kind == "create":
-        slug = f"authfuzz-{resource.replace('_', '-')}-{nonce}"
-        body = create_body(operation.api, resource, nonce, slug, canaries, url_prefix, base_url)
-        return PlannedWrite(
-            ApiRequest(operation.method, operation.path, json_body=body),
-            lambda: reader.find(resource, slug=slug),
+        body = create_body(
+            operation.api,
+            resource,
+            nonce,
+            created_slug(resource, nonce),
+            canaries,
+            url_prefix,
+            base_url,
         )
+        return ApiRequest(operation.method, operation.path, json_body=body)
     if kind == "bulk_destroy":
-        release_pk = canaries.pk("release")
-        return PlannedWrite(
-            ApiRequest(operation.method, operation.path, query=(("release", str(release_pk)),)),
-            lambda: sorted(f["slug"] for f in reader.find("release_file", release=release_pk)),
-        )
-    pk = canaries.pk(resource)
-    path = operation.path.replace("{id}", str(pk))
+        release = (("release", str(canaries.pk("release"))),)
+        return ApiRequest(operation.method, operation.path, query=release)
+    path = operation.path.replace("{id}", str(canaries.pk(resource)))
     if kind == "destroy":
-        return PlannedWrite(
-            ApiRequest(operation.method, path),
-            lambda: reader.detail(resource, pk),
-        )
+        return ApiRequest(operation.method, path)
     new_name = f"authfuzz mutated {nonce}"
     if kind == "partial_update":
         update: dict[str, Any] = {"name": new_name}
     else:
         update = update_body(resource, canaries, new_name)
-    return PlannedWrite(
-        ApiRequest(operation.method, path, json_body=update),
-        lambda: reader.detail(resource, pk),
-    )
+    return ApiRequest(operation.method, path, json_body=update)
+
+
+def created_slug(resource: str, nonce: str) -> str:
+    return f"authfuzz-{resource.replace('_', '-')}-{nonce}"
+
+
+def aimed_at(operation: Operation, canaries: CanarySet) -> frozenset[tuple[str, int]]:
+    """The objects the operation's request addresses (none for a create)."""
+    if operation.kind == "create":
+        return frozenset()
+    if operation.kind == "bulk_destroy":
+        return frozenset({("release_file", canaries.pk("release_file"))})
+    return frozenset({(operation.resource, canaries.pk(operation.resource))})
 
 
 def create_body(
@@ -114,8 +112,7 @@ def update_body(resource: str, canaries: CanarySet, new_name: str) -> dict[str, 
         "slug": current["slug"],
         "os": current["os"],
         "release": current["release"],
-        "url": current["url"],
-        "gpg_signature_file": current.get("gpg_signature_file", ""),
+        **{name: current.get(name, "") for name in URL_FIELDS},
     }
 
 

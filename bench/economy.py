@@ -31,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from authfuzz.openapi import stateful_scenarios  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
 from authfuzz.throttles import costs  # noqa: E402
 from authfuzz.throttles.plan import test_function  # noqa: E402
@@ -77,7 +78,7 @@ def cost_table(
     for name, spent in sorted(per_function.items()):
         count = max(1, tests[name])
         if name in costs.FUZZED:
-            scale = max(2, examples // 2) if name == costs.STATEFUL else examples
+            scale = stateful_scenarios(examples) if name == costs.STATEFUL else examples
             per_example[name] = {k: round(v / count / scale, 2) for k, v in sorted(spent.items())}
         else:
             per_test[name] = {k: round(v / count, 2) for k, v in sorted(spent.items())}

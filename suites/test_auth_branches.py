@@ -1,143 +1,142 @@
 """The gate's first invariant: no unauthenticated write, across every negative branch.
 
 Four tests, one job each:
-- every (branch, write operation) cell runs its explicit example, so no branch
-  depends on luck, and the coverage matrix has no silent gaps;
-- every labelled sub-form of every branch runs too, as a fixed attempt, spread
-  over the operations as ``strategies.subforms`` explains, so no form of a
-  branch depends on luck either;
-- Hypothesis draws attempts from every branch against each operation, for the
+- the positive control proves each write works with valid staff credentials (its documented
+  effect, read back), so a rejection really is a rejection and not a broken request;
+- every negative branch of each API is sent against every write operation: the branch's
+  explicit example on every operation and every labelled sub-form on the operations the
+  covering set assigns it (``strategies.subforms``), so no branch and no form of one depends on
+  luck, and the coverage matrix has no silent gaps;
+- Hypothesis draws attempts of every branch against every operation of an API, for the
   variety a fixed example cannot give;
-- every branch is also put through the identity probe, the read-only check
-  that is all a production target ever receives.
-The positive control proves each write works with valid staff credentials, so
-a rejection really is a rejection and not a broken request.
+- every branch is also put through the identity probe, the read-only check that is all a
+  production target ever receives.
+
+Each test is one check: its attempts go to the engine together, are sent in batches between
+reads of the whole state, and any change anywhere that no valid staff write explains is a
+finding of the attempt that made it, confirmed alone (``authfuzz.engine``).
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from authfuzz.branches import Api, Branch
-from authfuzz.coverage import EXERCISED, SKIPPED, Cell
-from authfuzz.findings import Finding, FindingError
-from authfuzz.not_checked import NotApplicableError, NotChecked
+from authfuzz.checks.auth_writes import Control, NegativeWrite
+from authfuzz.checks.identity import IdentityProbe
+from authfuzz.coverage import SKIPPED, Cell
+from authfuzz.engine.engine import Engine
+from authfuzz.engine.trial import Alone, Trial
 from authfuzz.operations import Operation, write_operations
-from authfuzz.outcomes import exercising, settle
-from authfuzz.plugin import configured_target
-from authfuzz.workbench import Workbench
+from authfuzz.outcomes import conclude, status
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
 from strategies.subforms import assigned, subform_labels
 
-
-def _skip(cells: list[Cell], api: Api, branch: Branch, column: str, reason: str) -> None:
-    cells.append(Cell(api.value, branch.slug, column, SKIPPED, reason))
-    pytest.skip(reason)
+FUZZED_PER_EXAMPLE = 10  # attempts per Hypothesis example: one batch
+PRODUCTION_SKIP = "production target: writes are replaced by identity probes"
 
 
-def test_positive_control_can_write(
-    authfuzz_workbench: Workbench, write_operation: Operation
-) -> None:
-    """A valid staff credential must be able to perform the write, or the gate is blind."""
-    if authfuzz_workbench.target.is_production:
-        pytest.skip("production target: no writes")
-    attempt = positive_attempt(authfuzz_workbench.target.principals, write_operation.api)
-    try:
-        authfuzz_workbench.check_write(write_operation, attempt)
-    except NotApplicableError as error:  # destructive = false, for a bulk delete
-        pytest.skip(str(error))
+def _operations(engine: Engine, api: Api) -> list[Operation]:
+    return [op for op in write_operations(engine.bench.target.spec) if op.api is api]
 
 
-def test_branch_example_never_writes(
-    authfuzz_workbench: Workbench, branch_case: tuple[Operation, Branch], authfuzz_cells: list[Cell]
-) -> None:
-    operation, branch = branch_case
-    principals = authfuzz_workbench.target.principals
-    reason = unavailable_reason(principals, operation.api, branch)
-    if reason:
-        _skip(authfuzz_cells, operation.api, branch, operation.column, reason)
-    attempt = example_attempt(principals, operation.api, branch)
-    cell = Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
-    with exercising(authfuzz_cells, cell):
-        settle(authfuzz_workbench.check_write(operation, attempt))
+def _run(engine: Engine, cells: list[Cell], planned: list[tuple[Trial, Cell]]) -> None:
+    """Send the trials as one check; every cell gets its trial's verdict, then the test ends."""
+    results = engine.run([trial for trial, _ in planned])
+    for trial, cell in planned:
+        verdict = results.verdicts[trial.key]
+        cells.append(
+            Cell(cell.api, cell.branch, cell.column, status(verdict), verdict.reason, cell.subform)
+        )
+    conclude(results.verdicts[trial.key] for trial, _ in planned)
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``subform_case``: the cells the covering set gives at least one sub-form, and no others
-    (an empty cell would be a skip with nothing to say)."""
-    if "subform_case" not in metafunc.fixturenames:
-        return
-    target = configured_target(metafunc.config)
-    operations = write_operations(target.spec)
-    cases = [
-        (op, b)
-        for op in operations
-        for b in Branch.for_api(op.api)
-        if unavailable_reason(target.principals, op.api, b) is None
-        and assigned(target.principals, op, b, operations)
-    ]
-    metafunc.parametrize(
-        "subform_case", cases, ids=[f"{op.operation_id}-{b.slug}" for op, b in cases]
-    )
-
-
-def test_branch_subforms_never_write(
-    authfuzz_workbench: Workbench,
-    subform_case: tuple[Operation, Branch],
-    authfuzz_cells: list[Cell],
-) -> None:
-    """Every sub-form this cell is assigned; all are tried, and every finding is reported."""
-    operation, branch = subform_case
-    target = authfuzz_workbench.target
+def test_positive_controls_can_write(authfuzz_engine: Engine, auth_api: Api) -> None:
+    """A valid staff credential must be able to perform every write, or the gate is blind."""
+    target = authfuzz_engine.bench.target
     if target.is_production:
-        pytest.skip("production target: writes are replaced by identity probes")
-    forms = assigned(target.principals, operation, branch, write_operations(target.spec))
-    findings: list[Finding] = []
-    unchecked: NotChecked | None = None
-    for attempt in forms:
-        cell = Cell(operation.api.value, branch.slug, operation.column, EXERCISED)
-        try:
-            with exercising(authfuzz_cells, replace(cell, subform=subform_labels(attempt))):
-                settle(authfuzz_workbench.check_write(operation, attempt))
-        except FindingError as error:
-            findings += error.findings
-        except NotChecked as error:
-            unchecked = unchecked or error
-    if findings:
-        raise FindingError(*findings)
-    if unchecked is not None:
-        raise unchecked
+        pytest.skip("production target: no writes")
+    attempt = positive_attempt(target.principals, auth_api)
+    controls = [Alone(Control(op, attempt)) for op in _operations(authfuzz_engine, auth_api)]
+    results = authfuzz_engine.run(controls)
+    conclude(results.verdicts.values())
+
+
+def test_branch_never_writes(
+    authfuzz_engine: Engine, auth_branch: tuple[Api, Branch], authfuzz_cells: list[Cell]
+) -> None:
+    """The branch's example on every write operation of its API, and each sub-form the
+    covering set assigns to an operation, in one check."""
+    api, branch = auth_branch
+    target = authfuzz_engine.bench.target
+    operations = _operations(authfuzz_engine, api)
+    reason = unavailable_reason(target.principals, api, branch)
+    if reason or target.is_production:
+        why = reason or PRODUCTION_SKIP
+        authfuzz_cells += [
+            Cell(api.value, branch.slug, op.column, SKIPPED, why) for op in operations
+        ]
+        pytest.skip(why)
+    every = write_operations(target.spec)
+    planned: list[tuple[Trial, Cell]] = []
+    for op in operations:
+        cell = Cell(api.value, branch.slug, op.column, "")
+        example = example_attempt(target.principals, api, branch)
+        planned.append((NegativeWrite(op, example, "example"), cell))
+        for n, form in enumerate(assigned(target.principals, op, branch, every)):
+            labels = subform_labels(form)
+            planned.append(
+                (
+                    NegativeWrite(op, form, f"form {n}"),
+                    Cell(cell.api, cell.branch, cell.column, "", "", labels),
+                )
+            )
+    _run(authfuzz_engine, authfuzz_cells, planned)
 
 
 @given(data=st.data())
 def test_fuzzed_attempts_never_write(
-    authfuzz_workbench: Workbench,
-    write_operation: Operation,
-    authfuzz_cells: list[Cell],
-    data: st.DataObject,
+    authfuzz_engine: Engine, auth_api: Api, authfuzz_cells: list[Cell], data: st.DataObject
 ) -> None:
-    if authfuzz_workbench.target.is_production:
-        pytest.skip("production target: writes are replaced by identity probes")
-    principals = authfuzz_workbench.target.principals
-    attempt = data.draw(negative_attempts(principals, write_operation.api), label="attempt")
-    assert attempt.branch is not None
-    cell = Cell(write_operation.api.value, attempt.branch.slug, write_operation.column, EXERCISED)
-    with exercising(authfuzz_cells, cell):
-        settle(authfuzz_workbench.check_write(write_operation, attempt))
+    target = authfuzz_engine.bench.target
+    if target.is_production:
+        pytest.skip(PRODUCTION_SKIP)
+    operations = _operations(authfuzz_engine, auth_api)
+    pairs = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(operations), negative_attempts(target.principals, auth_api)),
+            min_size=FUZZED_PER_EXAMPLE,
+            max_size=FUZZED_PER_EXAMPLE,
+        ),
+        label="attempts",
+    )
+    planned: list[tuple[Trial, Cell]] = []
+    for n, (op, attempt) in enumerate(pairs):
+        assert attempt.branch is not None
+        planned.append(
+            (
+                NegativeWrite(op, attempt, f"draw {n}"),
+                Cell(auth_api.value, attempt.branch.slug, op.column, ""),
+            )
+        )
+    _run(authfuzz_engine, authfuzz_cells, planned)
 
 
-def test_identity_probe(
-    authfuzz_workbench: Workbench, probe_case: tuple[Api, Branch], authfuzz_cells: list[Cell]
+def test_identity_probes(
+    authfuzz_engine: Engine, auth_api: Api, authfuzz_cells: list[Cell]
 ) -> None:
-    api, branch = probe_case
-    principals = authfuzz_workbench.target.principals
-    reason = unavailable_reason(principals, api, branch)
-    if reason:
-        _skip(authfuzz_cells, api, branch, "probe", reason)
-    attempt = example_attempt(principals, api, branch)
-    with exercising(authfuzz_cells, Cell(api.value, branch.slug, "probe", EXERCISED)):
-        settle(authfuzz_workbench.check_identity(api, attempt))
+    """Every branch of the API on a read of an unpublished release, in one check."""
+    principals = authfuzz_engine.bench.target.principals
+    planned: list[tuple[Trial, Cell]] = []
+    for branch in Branch.for_api(auth_api):
+        reason = unavailable_reason(principals, auth_api, branch)
+        if reason:
+            authfuzz_cells.append(Cell(auth_api.value, branch.slug, "probe", SKIPPED, reason))
+            continue
+        attempt = example_attempt(principals, auth_api, branch)
+        planned.append(
+            (IdentityProbe(auth_api, attempt), Cell(auth_api.value, branch.slug, "probe", ""))
+        )
+    _run(authfuzz_engine, authfuzz_cells, planned)

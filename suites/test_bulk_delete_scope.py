@@ -11,13 +11,12 @@ repeated, re-cased and suffixed names, extra parameters, and the one legal form,
 also the positive control (it must delete the target's files, or the check is blind).
 
 Two tests, one job each:
-- every (operation, label) pair runs the label's explicit example, so every form runs in
-  every run;
+- every label's explicit example, per operation, in one check, so every form runs in every run;
 - Hypothesis draws filters of any label per operation, for the variety an example cannot give.
 
-Each case makes its own target and bystander releases and removes them (``authfuzz.bulk_deletes``);
-the ``read-back`` decides, never the status. Production targets: every test here writes, so all
-are skipped at collection with the reason (the client's guard would refuse anyway).
+The whole state read back decides, never the status (``authfuzz.checks.bulk_deletes``).
+Production targets: every test here writes, so all are skipped at collection with the reason
+(the client's guard would refuse anyway).
 """
 
 from __future__ import annotations
@@ -26,15 +25,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authfuzz.bulk_deletes import BulkQuery, check_bulk_delete
-from authfuzz.not_checked import NotApplicableError
+from authfuzz.checks.bulk_deletes import BulkDelete
+from authfuzz.engine.engine import Engine
+from authfuzz.engine.trial import Alone, Trial
 from authfuzz.operations import Operation, write_operations
-from authfuzz.outcomes import settle
+from authfuzz.outcomes import conclude
 from authfuzz.plugin import configured_target
-from authfuzz.workbench import Workbench
 from strategies.bulk_filters import LABELS, bulk_filters, example_filter
 
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
+FUZZED_PER_EXAMPLE = (
+    3  # filters per Hypothesis example: the ones that may delete nothing share a batch
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -49,24 +51,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-def _check(workbench: Workbench, operation: Operation, case: BulkQuery) -> None:
-    try:
-        verdict = check_bulk_delete(workbench, operation, case)
-    except NotApplicableError as error:
-        pytest.skip(str(error))
-    settle(verdict)
+def _trial(operation: Operation, case: object, tag: str) -> Trial:
+    trial = BulkDelete(operation, case, tag)  # type: ignore[arg-type]
+    return Alone(trial) if trial.alone else trial
 
 
-@pytest.mark.parametrize("label", LABELS)
-def test_bulk_filter_example_stays_in_scope(
-    authfuzz_workbench: Workbench, bulk_operation: Operation, label: str
+def test_bulk_filter_examples_stay_in_scope(
+    authfuzz_engine: Engine, bulk_operation: Operation
 ) -> None:
-    _check(authfuzz_workbench, bulk_operation, example_filter(label))
+    trials = [_trial(bulk_operation, example_filter(label), "example") for label in LABELS]
+    conclude(authfuzz_engine.run(trials).verdicts.values())
 
 
 @given(data=st.data())
 def test_fuzzed_bulk_filters_stay_in_scope(
-    authfuzz_workbench: Workbench, bulk_operation: Operation, data: st.DataObject
+    authfuzz_engine: Engine, bulk_operation: Operation, data: st.DataObject
 ) -> None:
     case = data.draw(bulk_filters(), label="bulk filter")
-    _check(authfuzz_workbench, bulk_operation, case)
+    conclude(authfuzz_engine.run([_trial(bulk_operation, case, "drawn")]).verdicts.values())

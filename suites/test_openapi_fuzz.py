@@ -3,47 +3,41 @@
 Schemathesis brings breadth (every write operation of the spec, bodies drawn from its
 schemas, response conformance, create -> read -> change -> delete chains along the spec's
 links); the harness brings everything else, unchanged: the one client, the targets, the auth
-and URL strategies, the read-back oracles and the findings (``authfuzz.schemathesis_checks``).
+and URL strategies, the check engine and the findings (``authfuzz.openapi``,
+``authfuzz.checks.openapi``).
 
-Three tests, one job each:
+Three tests per API, one job each:
 
-- ``test_negative_attempts_never_write``: every state-changing operation of the spec, each
-  case dressed in an attempt drawn from ``strategies.auth.negative_attempts`` (never
-  Schemathesis's own invalid credential). Judged by NoUnauthenticatedWrite on the trusted
-  read-back: a 2xx, or any change, is a finding; a 400 is never evidence.
+- ``test_negative_attempts_never_write``: each Hypothesis example draws a batch of cases from
+  every state-changing operation of the API, each dressed in an attempt drawn from
+  ``strategies.auth.negative_attempts`` (never Schemathesis's own invalid credential). Judged by
+  the engine on the whole state read back: any change, or a 2xx to a write, is a finding; a 400
+  is never evidence.
 - ``test_staff_url_writes_store_only_allowed_urls``: the release-file writes as trusted staff,
-  their URL fields drawn from ``strategies.urls.url_cases``. Judged by NoForeignUrl on the
-  read-back of what was written.
+  their URL fields drawn from ``strategies.urls.url_cases``: no URL the policy rejects may be
+  stored anywhere.
 - ``test_stateful_chains``: ``schema.as_state_machine()`` as trusted staff, following the
-  spec's links from each create to the detail operations of what it made; judged by
-  Schemathesis's stateful checks and, for release-file changes, NoForeignUrl.
+  spec's links from each create to the detail operations of what it made, each step a trial
+  of the engine, judged by it and by Schemathesis's stateful checks.
 
 How cases are generated and aimed:
 
 - Positive data mode only (schemathesis-notes gotcha 5), no security parameter generated; the
   credential is always the attempt's, added by ``writes.with_attempt``.
-- Every write is pinned to objects the worker owns before it is sent: ``{id}`` to the worker's
-  canary, a bulk delete to the canary release, a release file's ``os``/``release`` to the canary
-  OS and release, a create's ``slug`` to a nonce; the auth test also makes URL fields legal,
-  since the URL policy is not what it is about. So only the credential can explain a
-  rejection, and under pytest-xdist, or against a shared target, a case never touches another
-  worker's (or anyone's) data. The stateful run addresses only objects it created itself.
-- One pytest item per operation (``[v1_os_create]`` ...), parametrized at collection from the
-  spec's operation ids, so ids never merge (gotcha 1) and xdist spreads operations over
-  workers. The schema itself is loaded lazily (``schemathesis.pytest.from_fixture``), once the
-  testbed's base URL is known, as a one-operation subset of the spec.
-- Phases are pinned (gotcha 7): ``fuzzing`` for the per-operation tests, ``stateful`` for the
-  chains. ``examples`` and ``coverage`` cannot run here: each case needs an attempt (or a URL
-  case) drawn with it through ``@schema.given``, and Schemathesis refuses the first and skips
-  the second in that combination. ``max_examples`` comes from the active Hypothesis profile
-  (dev 15, ci 8, deep 300), set in Schemathesis's own config because ``@settings`` values equal
-  to Hypothesis defaults do not override it (gotcha 6); the stateful run takes half as many
-  scenarios of at most ``STATEFUL_STEPS`` steps per API.
+- Every write is pinned to objects the process owns on every send (``authfuzz.openapi.pinning``):
+  ``{id}`` to the canary, a bulk delete to the canary release, a release file's
+  ``os``/``release`` to the canary OS and release, a create's ``slug`` to a nonce; the auth test
+  also makes URL fields legal, since the URL policy is not what it is about. So only the
+  credential can explain a rejection, and a case never touches anyone else's data.
+- Cases are drawn with ``APIOperation.as_strategy()`` inside the test's own ``@given``, a batch
+  per example, so that the engine judges many cases with one read; one pytest item per API.
+  ``max_examples`` comes from the active Hypothesis profile (dev 15, ci 8, deep 300); the
+  stateful run takes an eighth as many scenarios of at most ``STATEFUL_STEPS`` steps per API.
 - Production targets: every test here writes, so all are skipped at collection with the reason
   (the client's guard would refuse the writes anyway).
 
 Schemathesis's own checks, decided by running them all against the clean testbed (dev x5,
-deep x1, with -n 2); ``authfuzz.schemathesis_checks`` has the same list in code:
+deep x1, with -n 2); ``authfuzz.openapi.config`` has the same list in code:
 
 - on: ``status_code_conformance``, ``response_headers_conformance``,
   ``response_schema_conformance``; in the stateful run also ``use_after_free`` and
@@ -78,52 +72,39 @@ from typing import Any
 import pytest
 import schemathesis
 import yaml
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authfuzz import schemathesis_checks as fuzz
 from authfuzz.branches import Api
-from authfuzz.client import Client
-from authfuzz.not_checked import NotApplicableError
-from authfuzz.operations import Operation, write_operations
+from authfuzz.checks.openapi import CaseTrial, UrlExpectation, conformance, harness_state_machine
+from authfuzz.engine.engine import Engine
+from authfuzz.engine.trial import Trial
+from authfuzz.openapi import STATEFUL_STEPS, stateful_scenarios
+from authfuzz.openapi.config import configure, spec_subset
+from authfuzz.outcomes import conclude
 from authfuzz.plugin import configured_target
-from authfuzz.state import new_nonce
 from authfuzz.targets import Target
-from authfuzz.workbench import Workbench
 from strategies.auth import negative_attempts, positive_attempt
 from strategies.urls import url_cases
 
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
+WRITES = ("create", "update", "partial_update", "destroy", "bulk_destroy")
 URL_KINDS = ("create", "update", "partial_update")
-STATEFUL_STEPS = 8
+CASES_PER_EXAMPLE = 10  # negative cases per Hypothesis example: one batch
+URL_CASES_PER_EXAMPLE = 4
 
 
 def _max_examples() -> int:
     return int(settings.default.max_examples)
 
 
-def _is_url_write(op: Operation) -> bool:
-    return op.resource == "release_file" and op.kind in URL_KINDS
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One item per operation of the spec (the operation id is the test id), or per API."""
-    names = set(metafunc.fixturenames)
-    if not names & {"openapi_operation", "openapi_url_operation", "openapi_api"}:
+    """One item per API (the engine judges a batch of cases from all its operations at once)."""
+    if "openapi_api" not in metafunc.fixturenames:
         return
     target = configured_target(metafunc.config)
     marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
-    for name, select in (
-        ("openapi_operation", lambda op: True),
-        ("openapi_url_operation", _is_url_write),
-    ):
-        if name in names:
-            operations = [op for op in write_operations(target.spec) if select(op)]
-            metafunc.parametrize(
-                name, [pytest.param(op, id=op.operation_id, marks=marks) for op in operations]
-            )
-    if "openapi_api" in names:
-        metafunc.parametrize("openapi_api", [pytest.param(a, id=a.value, marks=marks) for a in Api])
+    metafunc.parametrize("openapi_api", [pytest.param(a, id=a.value, marks=marks) for a in Api])
 
 
 @pytest.fixture(scope="session")
@@ -131,82 +112,88 @@ def openapi_document(authfuzz_target: Target) -> Any:
     return yaml.safe_load(Path(authfuzz_target.spec).read_text(encoding="utf-8"))
 
 
-def _one_operation(document: Any, operation: Operation, client: Client) -> schemathesis.BaseSchema:
-    schema = schemathesis.openapi.from_dict(
-        fuzz.spec_subset(
-            document, lambda path, method, body: body.get("operationId") == operation.operation_id
-        )
+def _operations(
+    document: Any, api: Api, kinds: tuple[str, ...], engine: Engine, url_only: bool = False
+) -> list[Any]:
+    """The API's operations of ``kinds`` as Schemathesis operations, ready to draw cases from."""
+
+    def keep(path: str, method: str, body: dict[str, Any]) -> bool:
+        wanted = body.get("x-authfuzz-api") == api.value and body.get("x-authfuzz-kind") in kinds
+        return wanted and (not url_only or body.get("x-authfuzz-resource") == "release_file")
+
+    schema = schemathesis.openapi.from_dict(spec_subset(document, keep))
+    configure(
+        schema, base_url=engine.client.base_url, max_examples=_max_examples(), phases=["fuzzing"]
     )
-    fuzz.configure(
-        schema, base_url=client.base_url, max_examples=_max_examples(), phases=["fuzzing"]
-    )
-    return schema
+    return [result.ok() for result in schema.get_all_operations()]
 
 
-@pytest.fixture
-def openapi_schema(
-    openapi_document: Any, openapi_operation: Operation, authfuzz_client: Client
-) -> schemathesis.BaseSchema:
-    return _one_operation(openapi_document, openapi_operation, authfuzz_client)
+def _cases(operations: list[Any]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(operations).flatmap(lambda operation: operation.as_strategy())
 
 
-@pytest.fixture
-def openapi_url_schema(
-    openapi_document: Any, openapi_url_operation: Operation, authfuzz_client: Client
-) -> schemathesis.BaseSchema:
-    return _one_operation(openapi_document, openapi_url_operation, authfuzz_client)
+def _judge(engine: Engine, trials: list[CaseTrial], wrapped: list[Trial]) -> None:
+    """The engine's verdicts first (a finding fails the test), then Schemathesis's own
+    conformance checks on each answer."""
+    results = engine.run(wrapped)
+    conclude(results.verdicts.values())
+    for trial in trials:
+        seen = results.seen.get(trial.key)
+        if seen is not None:
+            conformance(engine, trial, seen.sent)
 
 
-def _send(workbench: Workbench, operation: Operation, case: Any, *args: Any) -> fuzz.Exchange:
-    """Send through the harness; a case this target refuses to receive is a skip with why."""
-    try:
-        return fuzz.send(workbench, operation, case, *args)
-    except NotApplicableError as error:  # destructive = false, for a bulk delete
-        pytest.skip(str(error))
-
-
-def _run(exchange: fuzz.Exchange) -> None:
-    try:
-        fuzz.validate(exchange)
-    finally:
-        fuzz.settle(exchange)
-
-
-negative = schemathesis.pytest.from_fixture("openapi_schema")
-
-
-@negative.parametrize()
-@negative.given(data=st.data())
+@given(data=st.data())
 def test_negative_attempts_never_write(
-    case: Any, data: st.DataObject, authfuzz_workbench: Workbench
+    authfuzz_engine: Engine, openapi_api: Api, openapi_document: Any, data: st.DataObject
 ) -> None:
-    workbench = authfuzz_workbench
-    operation = fuzz.spec_operation(case)
-    attempt = data.draw(negative_attempts(workbench.target.principals, operation.api), "attempt")
-    readback = fuzz.pin(workbench, operation, case, new_nonce())
-    _run(_send(workbench, operation, case, attempt, readback))
+    principals = authfuzz_engine.bench.target.principals
+    operations = _operations(openapi_document, openapi_api, WRITES, authfuzz_engine)
+    drawn = data.draw(
+        st.lists(
+            st.tuples(_cases(operations), negative_attempts(principals, openapi_api)),
+            min_size=CASES_PER_EXAMPLE,
+            max_size=CASES_PER_EXAMPLE,
+        ),
+        label="cases",
+    )
+    trials = [CaseTrial(f"case {n}", case, attempt) for n, (case, attempt) in enumerate(drawn)]
+    _judge(authfuzz_engine, trials, list(trials))
 
 
-url_writes = schemathesis.pytest.from_fixture("openapi_url_schema")
-
-
-@url_writes.parametrize()
-@url_writes.given(data=st.data())
+@given(data=st.data())
 def test_staff_url_writes_store_only_allowed_urls(
-    case: Any, data: st.DataObject, authfuzz_workbench: Workbench
+    authfuzz_engine: Engine, openapi_api: Api, openapi_document: Any, data: st.DataObject
 ) -> None:
-    workbench = authfuzz_workbench
-    operation = fuzz.spec_operation(case)
-    url = data.draw(url_cases(workbench.target.url_prefix), "url case")
-    attempt = positive_attempt(workbench.target.principals, operation.api)
-    written = fuzz.UrlExpectation(url.field, url.category, url.fields, url.accepted)
-    readback = fuzz.pin(workbench, operation, case, new_nonce(), urls=url.fields)
-    _run(_send(workbench, operation, case, attempt, readback, written))
+    target = authfuzz_engine.bench.target
+    operations = _operations(
+        openapi_document, openapi_api, URL_KINDS, authfuzz_engine, url_only=True
+    )
+    staff = positive_attempt(target.principals, openapi_api)
+    drawn = data.draw(
+        st.lists(
+            st.tuples(_cases(operations), url_cases(target.url_prefix)),
+            min_size=URL_CASES_PER_EXAMPLE,
+            max_size=URL_CASES_PER_EXAMPLE,
+        ),
+        label="url cases",
+    )
+    # Each change goes to a URL pool slot of its own: in one batch, a legal value written to an
+    # object another case wrote would hide that case's foreign value.
+    trials = [
+        CaseTrial(
+            f"url case {n}",
+            case,
+            staff,
+            UrlExpectation(url.field, url.category, url.fields, url.accepted),
+            slot=n,
+        )
+        for n, (case, url) in enumerate(drawn)
+    ]
+    _judge(authfuzz_engine, trials, list(trials))
 
 
-def test_stateful_chains(
-    openapi_api: Api, openapi_document: Any, authfuzz_workbench: Workbench
-) -> None:
+def test_stateful_chains(openapi_api: Api, openapi_document: Any, authfuzz_engine: Engine) -> None:
     """Create -> read -> change -> delete chains of one API, along the spec's links."""
 
     def chained(path: str, method: str, body: dict[str, Any]) -> bool:
@@ -215,18 +202,18 @@ def test_stateful_chains(
         in_api = body.get("x-authfuzz-api") == openapi_api.value
         return in_api and (kind == "create" or (kind != "list" and "{id}" in path))
 
-    workbench = authfuzz_workbench
-    schema = schemathesis.openapi.from_dict(fuzz.spec_subset(openapi_document, chained))
-    examples = max(2, _max_examples() // 2)
-    fuzz.configure(
+    engine = authfuzz_engine
+    schema = schemathesis.openapi.from_dict(spec_subset(openapi_document, chained))
+    examples = stateful_scenarios(_max_examples())
+    configure(
         schema,
-        base_url=workbench.client.base_url,
+        base_url=engine.client.base_url,
         max_examples=examples,
         phases=["stateful"],
         stateful=True,
     )
-    staff = positive_attempt(workbench.target.principals, openapi_api)
-    machine = fuzz.harness_state_machine(schema, workbench, staff)
+    staff = positive_attempt(engine.bench.target.principals, openapi_api)
+    machine = harness_state_machine(schema, engine, staff)
     machine.run(
         settings=settings(
             max_examples=examples,

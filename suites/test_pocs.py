@@ -1,8 +1,8 @@
 """Every PoC file in ``pocs/`` is a regression test of the gate.
 
 Each file runs in its full form (the attack as reported) and, where it has one, in its
-read-only ``[[probe]]`` form, through the same client, canaries, read-back and oracles as the
-rest of the gate (``authfuzz.poc.replay``). On a production target only read-only forms run: a
+read-only ``[[probe]]`` form, through the same check engine as the rest of the gate
+(``authfuzz.poc.replay``): judged on the whole state read back, confirmed alone. On a production target only read-only forms run: a
 full form that could write is skipped with the guard's reason. A VULNERABLE step fails the
 test with its finding (redacted request, status, read-back evidence); an INCONCLUSIVE one (a
 429, a placeholder this target cannot fill, such as a principal it does not have) is a skip
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from authfuzz.engine.engine import Engine
 from authfuzz.findings import FindingError
 from authfuzz.not_checked import NotChecked
 from authfuzz.poc.format import PocFileError, load_poc
 from authfuzz.poc.replay import Form, Result, run_poc
 from authfuzz.targets import Target
-from authfuzz.workbench import Workbench
 
 POCS = Path(__file__).resolve().parent.parent / "pocs"
 
@@ -50,7 +50,7 @@ CASES = _cases()
     ("path", "form"), CASES, ids=[f"{path.stem}-{form.value}" for path, form in CASES]
 )
 def test_poc_is_fixed(
-    authfuzz_target: Target, authfuzz_workbench: Workbench, path: Path, form: Form
+    authfuzz_target: Target, authfuzz_engine: Engine, path: Path, form: Form
 ) -> None:
     try:
         poc = load_poc(path)
@@ -61,7 +61,7 @@ def test_poc_is_fixed(
         step, reason = writes
         instead = "its probe form runs instead" if poc.probe else "it has no read-only form"
         pytest.skip(f"production target: {step.label}: {reason}; {instead}")
-    result = run_poc(poc, authfuzz_workbench, form.value)
+    result = run_poc(poc, authfuzz_engine, form.value)
     if result.result is Result.VULNERABLE:
         raise FindingError(*result.findings())
     if result.cause is not None:

@@ -12,8 +12,8 @@ here every undocumented cell is sent:
 - as trusted staff, where no one may write at HEAD (405, 404 and 301 cells): a change is a
   ``no-undocumented-write`` finding, reported apart;
 
-in batches, judged by reading the whole target back (``authfuzz.surface.check``), over the
-covering set of ``authfuzz.surface.covering``. A production target gets only the read-only
+in one batch per check, judged by reading the whole target back (``authfuzz.checks.routes``),
+over the covering set of ``authfuzz.surface.covering``. A production target gets only the read-only
 cells: the release resource's GET, HEAD and OPTIONS under every spelling, at a real
 unpublished release, judged on what the answer reveals.
 """
@@ -25,18 +25,20 @@ from collections import Counter
 import pytest
 
 from authfuzz.branches import Api
+from authfuzz.checks.routes import RouteCellTrial, RouteProbe, caller_principal
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED
+from authfuzz.engine.engine import Engine
 from authfuzz.findings import Finding, FindingError
 from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.oracles import Outcome, Verdict
+from authfuzz.outcomes import not_checked
 from authfuzz.plugin import configured_target
-from authfuzz.surface.check import RouteChecker, caller_unavailable, check_read_only
 from authfuzz.surface.covering import GROUPS, covering
 from authfuzz.surface.matrix import RouteMark, marks_of
 from authfuzz.surface.table import Caller, RouteCell, undocumented_cells
-from authfuzz.workbench import Workbench
 
 PRODUCTION_SKIP = "production target: route cells are writes (the read-only ones run apart)"
+MAX_BATCHES = 48  # per check: halving stops here (only a badly broken build gets near it)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -57,41 +59,50 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_undocumented_routes_never_write(
-    authfuzz_workbench: Workbench,
+    authfuzz_engine: Engine,
     route_check: tuple[Api, Caller, str],
     authfuzz_route_marks: list[RouteMark],
 ) -> None:
     api, caller, group = route_check
-    workbench = authfuzz_workbench
-    cells = list(covering(workbench.target.spec, api, caller, group))
-    verdicts: dict[RouteCell, Verdict] = {}
-    unavailable = caller_unavailable(workbench, caller)
-    if unavailable:
-        verdicts = {cell: Verdict.inconclusive(unavailable) for cell in cells}
-    else:
-        try:
-            verdicts.update(RouteChecker(workbench, caller).run(cells))
-        except NotChecked as error:
-            for cell in cells:
-                verdicts.setdefault(cell, Verdict.not_checked(error.reason, error.cause))
+    bench = authfuzz_engine.bench
+    cells = list(covering(bench.target.spec, api, caller, group))
+    try:
+        caller_principal(bench, caller)
+    except NotApplicableError as error:
+        _conclude(
+            api,
+            caller,
+            {cell: Verdict.inconclusive(str(error)) for cell in cells},
+            authfuzz_route_marks,
+        )
+        return
+    trials = {cell: RouteCellTrial(cell, caller) for cell in cells}
+    try:
+        # One batch for the whole check: its cells almost always change nothing.
+        results = authfuzz_engine.run(
+            list(trials.values()), max_batch=len(cells), max_batches=MAX_BATCHES
+        )
+        verdicts = {cell: results.verdicts[trial.key] for cell, trial in trials.items()}
+    except NotChecked as error:
+        verdicts = {cell: not_checked(error) for cell in cells}
     _conclude(api, caller, verdicts, authfuzz_route_marks)
 
 
 def test_undocumented_read_routes_hide_unpublished(
-    authfuzz_workbench: Workbench, route_api: Api, authfuzz_route_marks: list[RouteMark]
+    authfuzz_engine: Engine, route_api: Api, authfuzz_route_marks: list[RouteMark]
 ) -> None:
     """The read-only cells, the only ones a production target receives."""
-    spec = authfuzz_workbench.target.spec
+    bench = authfuzz_engine.bench
     cells = [
         c
-        for c in undocumented_cells(spec)
+        for c in undocumented_cells(bench.target.spec)
         if c.api is route_api and not c.is_write and c.resource == "release"
     ]
-    unavailable = caller_unavailable(authfuzz_workbench, Caller.USER)
+    trials = {cell: RouteProbe(cell) for cell in cells}
     try:
-        if unavailable:
-            raise NotApplicableError(unavailable)
-        verdicts = check_read_only(authfuzz_workbench, cells)
+        caller_principal(bench, Caller.USER)
+        results = authfuzz_engine.run(list(trials.values()), max_batch=len(cells))
+        verdicts = {cell: results.verdicts[trial.key] for cell, trial in trials.items()}
     except NotApplicableError as error:
         verdicts = {cell: Verdict.inconclusive(str(error)) for cell in cells}
     _conclude(route_api, Caller.USER, verdicts, authfuzz_route_marks)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from authfuzz.branches import Api
+from authfuzz.checks.stored_urls import findings, sweep
 from authfuzz.findings import FindingError
-from authfuzz.sweep import findings, sweep
 from authfuzz.workbench import Workbench
 
 
@@ -20,7 +20,6 @@ def test_no_stored_url_outside_the_policy(
 ) -> None:
     workbench = authfuzz_workbench
     client, target = workbench.client, workbench.target
-    trusted = workbench.reader.trusted
 
     def progress(seen: int) -> None:
         with capsys.disabled():
@@ -28,7 +27,7 @@ def test_no_stored_url_outside_the_policy(
                 f"\r  stored-URL sweep ({api.value}): {seen} release files read", end="", flush=True
             )
 
-    result = sweep(client, trusted, api, target.url_prefix, progress)
+    result = sweep(workbench, api, progress)
     with capsys.disabled():
         print()
     problems = findings(result, target.name, api, target.url_prefix, client.base_url, client.redact)

@@ -1,15 +1,17 @@
 """The gate's second invariant: no release-file URL outside the policy is ever stored.
 
-Written as the trusted staff principal (the strongest writer there is: if
-staff cannot store a foreign URL, nobody can), through every write path, for
-every URL field, judged on what a read-back shows. Explicit examples cover
-every category on every path and field; Hypothesis adds variety on top.
+Written as the trusted staff principal (the strongest writer there is: if staff cannot store a
+foreign URL, nobody can), through every write path, judged on the whole state read back: no
+release file anywhere may hold a URL the policy rejects where it did not before.
 
-Every other body format each API parses gets every category too, the write
-path and the URL field taking turns (a covering set: a rule that one parser
-skips is skipped for every field and method alike, so the category is what
-must vary). ``non-string`` stays
-JSON's: a form or XML field is text, so the category does not exist there.
+Three tests, one job each:
+- every (field, category) pair runs its explicit example, on a path that takes turns so that
+  every (path, field) and every (path, category) pair runs too (``covering``): a URL rule that
+  one path skips is skipped for every field or every category there, so each pair is what must
+  be covered; the fuzzed test adds any other combination;
+- every other body format each API parses gets every category, the write path and the URL
+  field taking turns (``non-string`` stays JSON's: a form or XML field is text);
+- Hypothesis draws cases of any category, field and path, for the variety an example cannot give.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authfuzz.outcomes import settle
+from authfuzz.checks.url_writes import UrlWrite, WritePath
+from authfuzz.engine.engine import Engine
+from authfuzz.outcomes import conclude
 from authfuzz.travel import BODY_FORMATS
 from authfuzz.url_policy import URL_FIELDS
-from authfuzz.url_writes import WritePath, check_url_write
-from authfuzz.workbench import Workbench
 from strategies.urls import CATEGORIES, example_case, url_cases
 
 PATHS = list(WritePath)
@@ -33,47 +35,66 @@ OTHER_FORMATS = [
     if body_format != "json"
 ]
 TEXT_CATEGORIES = [c for c in CATEGORIES if c != "non-string"]
+FUZZED_PER_EXAMPLE = 4  # URL cases per Hypothesis example: one batch
+
+
+def covering() -> list[tuple[WritePath, str, str]]:
+    """Every (field, category) once; the path turns with both, so that every (path, field) and
+    every (path, category) pair is in it too."""
+    return [
+        (PATHS[(f + c) % len(PATHS)], field, category)
+        for f, field in enumerate(URL_FIELDS)
+        for c, category in enumerate(CATEGORIES)
+    ]
 
 
 @pytest.fixture
-def url_workbench(authfuzz_workbench: Workbench) -> Workbench:
-    if authfuzz_workbench.target.is_production:
+def url_engine(authfuzz_engine: Engine) -> Engine:
+    if authfuzz_engine.bench.target.is_production:
         pytest.skip(
             "production target: URL writes are never attempted; the stored-URL sweep runs instead"
         )
-    return authfuzz_workbench
+    return authfuzz_engine
 
 
-@pytest.mark.parametrize("category", CATEGORIES)
-@pytest.mark.parametrize("field", URL_FIELDS)
 @pytest.mark.parametrize("path", PATHS, ids=[p.slug for p in PATHS])
-def test_url_category_example(
-    url_workbench: Workbench, path: WritePath, field: str, category: str
-) -> None:
-    nonce = f"{path.slug}-{field}-{category}"
-    case = example_case(url_workbench.target.url_prefix, category, field=field, nonce=nonce)
-    settle(check_url_write(url_workbench, path, case))
+def test_url_categories_never_stored(url_engine: Engine, path: WritePath) -> None:
+    prefix = url_engine.bench.target.url_prefix
+    trials = [
+        UrlWrite(
+            path, example_case(prefix, category, field, f"{path.slug}-{field}-{category}"), slot=n
+        )
+        for n, (_, field, category) in enumerate(t for t in covering() if t[0] is path)
+    ]
+    conclude(url_engine.run(trials).verdicts.values())
 
 
-@pytest.mark.parametrize("category", TEXT_CATEGORIES)
 @pytest.mark.parametrize(
     ("api", "body_format"), OTHER_FORMATS, ids=[f"{a}-{f}" for a, f in OTHER_FORMATS]
 )
-def test_url_category_in_every_body_format(
-    url_workbench: Workbench, api: str, body_format: str, category: str
+def test_url_categories_in_every_body_format(
+    url_engine: Engine, api: str, body_format: str
 ) -> None:
-    turn = TEXT_CATEGORIES.index(category)
+    prefix = url_engine.bench.target.url_prefix
     paths = [p for p in PATHS if p.api.value == api]
-    path, field = paths[turn % len(paths)], URL_FIELDS[turn % len(URL_FIELDS)]
-    nonce = f"{path.slug}-{body_format}-{category}"
-    case = example_case(url_workbench.target.url_prefix, category, field=field, nonce=nonce)
-    settle(check_url_write(url_workbench, path, case, body_format))
+    trials = []
+    for turn, category in enumerate(TEXT_CATEGORIES):
+        path, field = paths[turn % len(paths)], URL_FIELDS[turn % len(URL_FIELDS)]
+        case = example_case(prefix, category, field, f"{path.slug}-{body_format}-{category}")
+        trials.append(UrlWrite(path, case, body_format, slot=turn))
+    conclude(url_engine.run(trials).verdicts.values())
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.slug for p in PATHS])
 @given(data=st.data())
-def test_fuzzed_urls_never_stored(
-    url_workbench: Workbench, path: WritePath, data: st.DataObject
-) -> None:
-    case = data.draw(url_cases(url_workbench.target.url_prefix), label="url case")
-    settle(check_url_write(url_workbench, path, case))
+def test_fuzzed_urls_never_stored(url_engine: Engine, data: st.DataObject) -> None:
+    prefix = url_engine.bench.target.url_prefix
+    drawn = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(PATHS), url_cases(prefix)),
+            min_size=FUZZED_PER_EXAMPLE,
+            max_size=FUZZED_PER_EXAMPLE,
+        ),
+        label="url cases",
+    )
+    trials = [UrlWrite(path, case, slot=n) for n, (path, case) in enumerate(drawn)]
+    conclude(url_engine.run(trials).verdicts.values())

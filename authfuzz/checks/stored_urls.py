@@ -1,9 +1,11 @@
-"""The stored-URL sweep: has a foreign URL already been written?
+"""The stored-URL sweep: has a foreign URL already been written? A check with no trials.
 
-Read-only by nature, so it runs on production too. It pages through every
-release file through one API, with the trusted principal (whose bucket is far
-larger than a guest's), and groups violations by release, because the
-incident question is "which releases offer users a bad download?".
+The engine judges what a trial changes; this judges what is there: the URL policy over every
+release file the target stores, as each API serves it. Read-only by nature, so it runs on
+production too. Through v2 it is the engine's own read of the whole state (free when the
+engine read it last); through v1 it pages through every release file with the trusted
+principal (whose bucket is far larger than a guest's). Violations are grouped by release,
+because the incident question is "which releases offer users a bad download?".
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, ApiResponse, Client
+from authfuzz.client import ApiRequest, ApiResponse
 from authfuzz.findings import Finding
 from authfuzz.not_checked import Cause, NotChecked
-from authfuzz.principals import Principal
 from authfuzz.url_policy import Violation, violations
+from authfuzz.workbench import Workbench
 
 V1_PAGE = 100
 
@@ -30,8 +32,9 @@ class SweepResult:
 
 
 def stored_files(
-    client: Client, trusted: Principal, api: Api, progress: Callable[[int], None]
+    bench: Workbench, api: Api, progress: Callable[[int], None]
 ) -> Iterator[dict[str, Any]]:
+    client, trusted = bench.client, bench.trusted
     if api is Api.V1:
         headers = (("Authorization", f"ApiKey {trusted.username}:{trusted.api_key}"),)
         path: str | None = f"/api/v1/downloads/release_file/?limit={V1_PAGE}&offset=0"
@@ -49,14 +52,7 @@ def stored_files(
             progress(seen)
             path = page["meta"].get("next")
     else:
-        headers = (("Authorization", f"Token {trusted.token}"),)
-        response = client.send(
-            ApiRequest("GET", "/api/v2/downloads/release_file/", headers=headers)
-        )
-        _check_answered(response, 0)
-        if response.status != 200:
-            raise RuntimeError(f"v2 release_file list answered {response.status}")
-        files = response.json()
+        files = [entry.fields for entry in bench.reader.world().table("release_file").values()]
         progress(len(files))
         yield from files
 
@@ -68,11 +64,10 @@ def _check_answered(response: ApiResponse, seen: int) -> None:
         raise NotChecked(f"the sweep stopped after {seen} release files: {response.fault}", cause)
 
 
-def sweep(
-    client: Client, trusted: Principal, api: Api, url_prefix: str, progress: Callable[[int], None]
-) -> SweepResult:
+def sweep(bench: Workbench, api: Api, progress: Callable[[int], None]) -> SweepResult:
     result = SweepResult()
-    for stored in stored_files(client, trusted, api, progress):
+    url_prefix = bench.target.url_prefix
+    for stored in stored_files(bench, api, progress):
         result.files += 1
         for violation in violations(stored, url_prefix):
             release = str(stored.get("release", "?"))

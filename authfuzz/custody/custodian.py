@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from authfuzz.client.faults import TargetUnreachableError
-from authfuzz.custody.digest import RESOURCES, Digest
 from authfuzz.custody.ledger import Ledger
 from authfuzz.custody.reconcile import Reconciliation, reconcile
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
+from authfuzz.world import RESOURCES, World
 
 MAX_LISTED = 20
 START_DIGEST = "start-digest.json"  # beside the journals, for ``authfuzz clean``
@@ -116,10 +116,15 @@ class Custodian:
     reader: Reader  # custody's own (``custody=True``)
     ledger: Ledger
     journals: Path | None = None  # where the run's processes keep their ledgers
-    start: Digest | None = None
+    start: World | None = None
+
+    def _read(self) -> World:
+        self.reader.forget()  # custody reads the target itself, whatever it knew before
+        return self.reader.world()
 
     def begin(self) -> None:
-        self.start = Digest.read(self.reader)
+        self.start = self._read()
+        self.ledger.found((e.resource, e.pk, e.slug) for e in self.start.objects())
         if self.journals is not None:
             self.start.save(self.journals / START_DIGEST)
 
@@ -134,9 +139,11 @@ class Custodian:
         if self.journals is not None:
             self.ledger.merge_journals(self.journals)
         try:
-            end = Digest.read(self.reader)
-            work = reconcile(self.reader, self.start, end, self.ledger, remove_ours=True)
-            final = Digest.read(self.reader) if work.acted else end
+            end = self._read()
+            work = reconcile(
+                self.reader, self.start, end, self.ledger, remove_ours=True, start=self.start
+            )
+            final = self._read() if work.acted else end
         except (ReadBackError, NotChecked, TargetUnreachableError) as error:
             report.note = f"the target could not be read at the end: {error}"
             return report
@@ -150,7 +157,7 @@ class Custodian:
 
 
 def differences(
-    before: Digest, after: Digest, ledger: Ledger, *, include_foreign: bool = False
+    before: World, after: World, ledger: Ledger, *, include_foreign: bool = False
 ) -> list[str]:
     """How ``after`` differs from ``before``, object by object (the run's leftovers included)."""
     out = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,12 @@ class Ledger:
     slugs: set[tuple[str, str]] = field(default_factory=set)
     pks: set[tuple[str, int]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # What the target held when the run began: never the run's, whatever was registered (a
+    # nested write names an existing object's slug, and is registered before it is sent).
+    existing: set[tuple[str, str]] = field(default_factory=set)
+    existing_pks: set[tuple[str, int]] = field(default_factory=set)
+    # What the run's other processes registered: journal -> (bytes read, their slugs)
+    _others: dict[Path, tuple[int, set[tuple[str, str]]]] = field(default_factory=dict, repr=False)
 
     def note(self, request: ApiRequest) -> None:
         for resource, slug in creations(request):
@@ -77,13 +84,46 @@ class Ledger:
                 self.slugs.add((resource, slug))
             self._append({"resource": resource, "pk": pk, "slug": slug})
 
+    def found(self, objects: Iterable[tuple[str, int, str]]) -> None:
+        """(resource, id, slug) of everything the target held when the run began."""
+        for resource, pk, slug in objects:
+            self.existing.add((resource, slug))
+            self.existing_pks.add((resource, pk))
+
     def owns(self, resource: str, pk: int | None = None, slug: str = "", name: str = "") -> bool:
-        """Whether an object is the run's: registered, or named as the harness names its own."""
+        """Whether an object is the run's: registered, or named as the harness names its own,
+        and not there when the run began."""
+        if (resource, slug) in self.existing or (
+            pk is not None and (resource, pk) in self.existing_pks
+        ):
+            return False
         if pk is not None and (resource, pk) in self.pks:
             return True
         if slug and (resource, slug) in self.slugs:
             return True
         return MARKER in slug or MARKER in name
+
+    def others(self) -> frozenset[tuple[str, str]]:
+        """(resource, slug) of everything the run's other processes registered so far: theirs
+        to judge and to clean, not this process's (read from their journals as they grow)."""
+        if self.journal is None:
+            return frozenset()
+        found: set[tuple[str, str]] = set()
+        for path in sorted(self.journal.parent.glob("*.jsonl")):
+            if path == self.journal:
+                continue
+            offset, slugs = self._others.get(path, (0, set()))
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits
+            for line in complete.decode("utf-8", "replace").splitlines():
+                entry = _entry(line)
+                if entry is not None and entry.get("slug"):
+                    slugs.add((entry["resource"], str(entry["slug"])))
+            self._others[path] = (offset + len(complete), slugs)
+            found |= slugs
+        return frozenset(found)
 
     def merge_journals(self, directory: Path) -> None:
         """Take in what every process of the run registered (a worker may have died)."""

@@ -1,34 +1,44 @@
-"""Around a request that could reach data that is not the run's: a snapshot, then put back.
+"""Custody during a run: what a request destroyed of someone else's is put back at once.
 
 On a vulnerable build the gate's own requests can destroy real data: the bulk-delete scope
 check, sent as trusted staff, deleted every release file of a deployment with the unscoped
-bulk delete. The client asks ``Protector.around`` for every request that ``guard`` says could
-reach beyond the run's own objects: the resources it could reach are read just before it,
-read again just after it, and whatever of someone else's it deleted or changed is put back
-at once (``reconcile``), before the next check, and before the stored-URL sweep, reads them.
-The run's own objects are left as the request left them: the check is about to read them.
+bulk delete. Two ways in, one way back:
+
+- ``around``: the client asks for it around every request that ``guard`` says could reach
+  beyond the run's own objects. It holds the run's exclusive lock (nothing else of the run is
+  in flight), reads what the request could reach just before and just after it, and puts back
+  whatever of someone else's it deleted or changed, before the next check reads it;
+- ``put_back``: the check engine asks for it, under the same lock, after a batch of trials
+  changed what it may not: every object of someone else's goes back to how the run found it
+  (``baseline``, the start of the run), what the batch created is removed.
+
+Both act only on differences from what the object should be, so an object many processes saw
+go is put back once. The run's own objects are left as they are: the bench makes them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from authfuzz.client.guard import Reach
-from authfuzz.custody.digest import Digest
 from authfuzz.custody.ledger import Ledger
+from authfuzz.custody.lock import RunLock
 from authfuzz.custody.reconcile import Reconciliation, reconcile
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
+from authfuzz.world import Entry, World
+
+Key = tuple[str, int]
 
 
 @dataclass
 class Snapshot:
     """What a guarded stretch of requests could reach, read before and after it."""
 
-    before: Digest
-    after: Digest | None = None  # None when it could not be read again
+    before: World
+    after: World | None = None  # None when it could not be read again
     restored: int = 0  # others' objects put back after it
 
 
@@ -36,10 +46,13 @@ class Snapshot:
 class Protector:
     reader: Reader  # custody's own (``custody=True``)
     ledger: Ledger
+    lock: RunLock = field(default_factory=RunLock)
+    # How the run found the target (its start): what someone else's object goes back to.
+    baseline: Callable[[], World | None] = lambda: None
     log: Reconciliation = field(default_factory=Reconciliation)
     guarded: int = 0  # requests it stood around
     # Resources an enclosing ``around`` already guards: a request inside it that reaches no
-    # further is covered by that one snapshot (the route surface sends its cells in batches).
+    # further is covered by that one snapshot (the engine sends risky batches this way).
     _open: frozenset[str] = field(default=frozenset(), repr=False)
 
     @contextmanager
@@ -49,28 +62,67 @@ class Protector:
         if set(reach.resources) <= self._open:
             yield None
             return
-        try:
-            before = Digest.read(self.reader, reach.resources)
-        except NotChecked as error:
-            raise NotChecked(
-                f"{reach.reason}, and what it could reach could not be read first "
-                f"({error.reason}), so it was not sent",
-                error.cause,
-            ) from None
-        self.guarded += 1
-        snapshot = Snapshot(before)
-        enclosing, self._open = self._open, self._open | set(reach.resources)
-        try:
-            yield snapshot
-        finally:
-            self._open = enclosing
+        with self.lock.exclusive():
+            if self.lock.shared_with_others:
+                self.reader.forget()
             try:
-                after = Digest.read(self.reader, reach.resources)
-                snapshot.after = after
-                done = reconcile(self.reader, before, after, self.ledger, remove_ours=False)
-                snapshot.restored = len(done.restored) + len(done.failed)
-                self.log.extend(done)
-            except (ReadBackError, NotChecked) as error:
-                self.log.failed.append(
-                    f"could not check what a risky request did ({reach.reason}): {error}"
-                )
+                before = self.reader.world(reach.resources)
+            except NotChecked as error:
+                raise NotChecked(
+                    f"{reach.reason}, and what it could reach could not be read first "
+                    f"({error.reason}), so it was not sent",
+                    error.cause,
+                ) from None
+            self.guarded += 1
+            snapshot = Snapshot(before)
+            enclosing, self._open = self._open, self._open | set(reach.resources)
+            try:
+                yield snapshot
+            finally:
+                self._open = enclosing
+                try:
+                    after = self.reader.world(reach.resources)
+                    snapshot.after = after
+                    done = reconcile(
+                        self.reader,
+                        before,
+                        after,
+                        self.ledger,
+                        remove_ours=False,
+                        start=self.baseline(),
+                    )
+                    snapshot.restored = len(done.restored) + len(done.failed)
+                    self.log.extend(done)
+                except (ReadBackError, NotChecked) as error:
+                    self.log.failed.append(
+                        f"could not check what a risky request did ({reach.reason}): {error}"
+                    )
+
+    def put_back(self, before: World, created: Collection[Key]) -> Reconciliation:
+        """After a batch that started at ``before``: someone else's objects as the run found
+        them, and the objects in ``created`` (the batch made them) removed. Takes the exclusive
+        lock; reads the target once, and once more only if it had to act."""
+        with self.lock.exclusive():
+            if self.lock.shared_with_others:
+                self.reader.forget()
+            now = self.reader.world()
+            start = self.baseline()
+            want = before if start is None else before.with_entries(_found(start, before))
+            removable = set(created)
+            done = reconcile(
+                self.reader,
+                want,
+                now,
+                self.ledger,
+                remove_ours=True,
+                removable=lambda entry: (entry.resource, entry.pk) in removable,
+                start=start,
+            )
+            self.log.extend(done)
+            return done
+
+
+def _found(start: World, before: World) -> list[Entry]:
+    """The start's entries of the objects ``before`` also has: someone else's object goes back
+    to how the run found it, not to how an earlier batch may have left it."""
+    return [entry for entry in start.objects() if entry.slug in before.table(entry.resource)]

@@ -1,6 +1,6 @@
 """From "how it was" and "how it is" to the requests that put it back.
 
-Given a digest taken before and one taken after (a whole run, or one risky request):
+Given a world read before and one read after (a whole run, or one risky request):
 
 - an object that is new and the run's (registered, or named as the harness names its own) is
   removed, release files first; a new object that is not the run's is left alone and reported:
@@ -18,13 +18,14 @@ reported with the server's reason rather than raised: a clean-up reports, it doe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from authfuzz.custody.digest import RELATIONS, RESOURCES, Digest, Entry
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
-from authfuzz.state import ReadBackError, Reader, pk_from_uri
+from authfuzz.state import ReadBackError, Reader
+from authfuzz.world import RELATIONS, RESOURCES, Entry, World, pk_from_uri
 
 
 @dataclass
@@ -46,22 +47,38 @@ class Reconciliation:
 
 
 def reconcile(
-    reader: Reader, before: Digest, after: Digest, ledger: Ledger, *, remove_ours: bool
+    reader: Reader,
+    before: World,
+    after: World,
+    ledger: Ledger,
+    *,
+    remove_ours: bool,
+    removable: Callable[[Entry], bool] | None = None,
+    start: World | None = None,
 ) -> Reconciliation:
-    """Put ``after`` back to ``before``; with ``remove_ours``, remove the run's new objects.
+    """Put ``after`` back to ``before``; with ``remove_ours``, remove the run's new objects
+    (only those ``removable`` accepts, when it is given).
 
     Without ``remove_ours`` (around one request) the run's own objects are neither removed
-    nor restored: the check that made them is still looking at them.
+    nor restored: the check that made them is still looking at them. An object ``start`` (how
+    the run found the target) has is never the run's, whatever the ledger says: a nested
+    write names an existing object's slug, and the ledger registers it before it is sent.
     """
+
+    def ours(entry: Entry) -> bool:
+        if start is not None and entry.slug in start.table(entry.resource):
+            return False
+        return _ours(ledger, entry)
+
     result = Reconciliation()
     resources = [r for r in RESOURCES if r in before.entries or r in after.entries]
     for resource in reversed(resources):
         for slug, entry in after.table(resource).items():
             if slug in before.table(resource):
                 continue
-            if not _ours(ledger, entry):
+            if not ours(entry):
                 result.foreign.append(entry.describe())
-            elif remove_ours:
+            elif remove_ours and (removable is None or removable(entry)):
                 _attempt(
                     result, f"remove {entry.describe()}", lambda e=entry: _remove(reader, e, result)
                 )
@@ -70,7 +87,7 @@ def reconcile(
         missing = [
             entry
             for slug, entry in before.table(resource).items()
-            if slug not in after.table(resource) and not _ours(ledger, entry)
+            if slug not in after.table(resource) and not ours(entry)
         ]
         # DRF refuses a second file for an (os, release) pair that has a download-button file
         # (release-api.md section 7, #7): the button file goes last.
@@ -83,7 +100,7 @@ def reconcile(
             )
         for slug, entry in before.table(resource).items():
             now = after.table(resource).get(slug)
-            if now is None or now.fields == entry.fields or _ours(ledger, entry):
+            if now is None or now.fields == entry.fields or ours(entry):
                 continue
             changed = {k: v for k, v in entry.fields.items() if now.fields.get(k) != v}
             _attempt(

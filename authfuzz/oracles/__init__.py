@@ -1,4 +1,9 @@
-"""Properties judged on one exercised request: each module checks one invariant one way."""
+"""The invariants, one module each: what a violation is and how it is worded.
+
+Pure functions over values (answers, changes): the check engine (``authfuzz.engine``) decides
+which changes a batch of requests explains; each module here says what a leftover change, or an
+answer, means for its invariant. ``Verdict`` is the outcome of one trial, as the suites settle it.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,10 @@ class Verdict:
         return cls(Outcome.PASS)
 
     @classmethod
+    def found(cls, finding: Finding) -> Verdict:
+        return cls(Outcome.FINDING, finding)
+
+    @classmethod
     def inconclusive(cls, reason: str) -> Verdict:
         return cls(Outcome.INCONCLUSIVE, reason=reason)
 
@@ -43,5 +52,5 @@ class Verdict:
 
 
 def unanswered(fault: str, status: int) -> Verdict:
-    """The verdict of a check whose request got no real answer and changed nothing visible."""
+    """The verdict of a trial whose request got no real answer and changed nothing visible."""
     return Verdict.not_checked(fault, Cause.THROTTLE if status == 429 else Cause.FAULT)

@@ -1,34 +1,38 @@
-"""Run a PoC against a target: fill each step, send it, read back, judge with the gate's oracles.
+"""Run a PoC against a target: fill each step and hand it to the check engine as a trial.
 
-Nothing here decides what a breach is: ``rejected-and-unchanged`` is
-``oracles.no_unauthenticated_write``, ``no-foreign-url`` is ``oracles.no_foreign_url`` and
-``identity-is-guest`` is ``oracles.identity_probe``. This module only fills placeholders,
-chooses the form a target may receive (the production guard), sends through the one
-``Client``, reads back through the workbench's ``Reader`` and keeps the canaries clean.
+Nothing here decides what a breach is: each step is a trial of ``authfuzz.engine``, judged on
+the whole state read back like every other (``rejected-and-unchanged``: a negative credential
+may change nothing; ``no-foreign-url``: the step may write what its readbacks name, and no URL
+outside the policy may be stored anywhere; ``identity-is-guest``: the answer must not show the
+unpublished release), and confirmed alone before it is VULNERABLE. This module only fills
+placeholders, chooses the form a target may receive (the production guard), and words what the
+readbacks show.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, Purpose, send_write
+from authfuzz.client import ApiRequest
 from authfuzz.client.guard import ProductionGuardError
-from authfuzz.exchange_findings import describe_request, finding_from
+from authfuzz.engine.engine import Engine, Results
+from authfuzz.engine.trial import Allowance, Alone, AnswerCheck, Shot, Trial
+from authfuzz.exchange_findings import describe_request
 from authfuzz.findings import Finding
 from authfuzz.not_checked import Cause, NotApplicableError, NotChecked
-from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url
+from authfuzz.oracles import Outcome, Verdict, identity_probe, no_foreign_url, no_undocumented_write
 from authfuzz.oracles import no_unauthenticated_write as unauthenticated
 from authfuzz.poc import placeholders
 from authfuzz.poc.format import Poc, Readback, Step
 from authfuzz.poc.placeholders import UnfillableError, Values
-from authfuzz.state import ReadBackError, new_nonce, pk_from_uri
+from authfuzz.state import ReadBackError, new_nonce
 from authfuzz.url_policy import URL_FIELDS, violations
 from authfuzz.workbench import Workbench
+from authfuzz.world import World, pk_from_uri
 
 
 class Form(StrEnum):
@@ -102,55 +106,79 @@ def choose_form(
 
 def run_poc(
     poc: Poc,
-    workbench: Workbench,
+    engine: Engine,
     requested: str = "auto",
     on_step: Callable[[StepResult], None] | None = None,
 ) -> PocResult:
-    """Run every step of the chosen form; TargetUnreachableError propagates to the caller."""
-    target = workbench.target
+    """Run every step of the chosen form, as one check of the engine; TargetUnreachableError
+    propagates to the caller."""
+    target = engine.bench.target
     chosen = choose_form(poc, target.is_production, target.name, requested)
     if isinstance(chosen, str):
         return PocResult(poc, None, Result.REFUSED, reason=chosen)
     form, steps = chosen
-    results = []
-    for step in steps:
-        result = _StepRun(poc, step, workbench, form).run()
-        results.append(result)
+    runs = [_StepRun(poc, step, engine, form) for step in steps]
+    early = {id(run): run.prepare() for run in runs}
+    trials = [run.trial() for run in runs if early[id(run)] is None]
+    results = engine.run([trial for trial in trials if trial is not None])
+    done = []
+    for run in runs:
+        result = early[id(run)] or run.conclude(results)
+        done.append(result)
         if on_step is not None:
             on_step(result)
-    outcomes = [r.result for r in results]
+    outcomes = [r.result for r in done]
     for verdict in (Result.VULNERABLE, Result.REFUSED, Result.INCONCLUSIVE):
         if verdict in outcomes:
             reasons = "; ".join(
-                f"{r.step.label}: {r.reason}" for r in results if r.result is verdict and r.reason
+                f"{r.step.label}: {r.reason}" for r in done if r.result is verdict and r.reason
             )
-            return PocResult(poc, form, verdict, tuple(results), reasons)
-    return PocResult(poc, form, Result.FIXED, tuple(results))
+            return PocResult(poc, form, verdict, tuple(done), reasons)
+    return PocResult(poc, form, Result.FIXED, tuple(done))
+
+
+@dataclass(frozen=True)
+class _StepTrial:
+    """A filled step as the engine's trial: the same request on every send."""
+
+    key: str
+    shot: Shot
+
+    def shoot(self, bench: Workbench) -> Shot:
+        return self.shot
 
 
 @dataclass
 class _StepRun:
     poc: Poc
     step: Step
-    workbench: Workbench
+    engine: Engine
     form: Form
     used: dict[str, dict[str, Any]] = field(default_factory=dict)
-    uses_canaries: bool = False
+    _trial: Trial | None = field(default=None, init=False)
+    _key: str = field(default="", init=False)
+    _sent_request: ApiRequest | None = field(default=None, init=False)
+    _readbacks: list[tuple[Readback, str]] = field(default_factory=list, init=False)
 
-    def run(self) -> StepResult:
+    @property
+    def workbench(self) -> Workbench:
+        return self.engine.bench
+
+    def prepare(self) -> StepResult | None:
+        """Fill the step; a result already when it cannot be sent (None: it can)."""
         try:
-            return self._run()
+            return self._prepare()
         except UnfillableError as error:
             return StepResult(self.step, Result.INCONCLUSIVE, str(error))
         except (ProductionGuardError, NotApplicableError) as error:
             return StepResult(self.step, Result.REFUSED, str(error))
         except (ReadBackError, NotChecked) as error:
-            if self.uses_canaries and self.step.could_change_state() is not None:
-                with contextlib.suppress(Exception, NotChecked):  # the write may have touched them
-                    self.workbench.reset_canaries()
             if isinstance(error, NotChecked):
                 return StepResult(self.step, Result.INCONCLUSIVE, error.reason, cause=error.cause)
             return StepResult(self.step, Result.INCONCLUSIVE, str(error))
+
+    def trial(self) -> Trial | None:
+        return self._trial
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -158,14 +186,6 @@ class _StepRun:
         workbench = self.workbench
         if name == "draft_release":
             draft = workbench.draft_release()
-            if draft is not None and str(draft.get("slug", "")).startswith("authfuzz-"):
-                # A harness canary may be removed mid-run; prefer a release that stays.
-                lasting = [
-                    d
-                    for d in workbench.reader.find("release", is_published="false")
-                    if not str(d.get("slug", "")).startswith("authfuzz-")
-                ]
-                draft = lasting[0] if lasting else draft
             if draft is None:
                 raise UnfillableError("the target has no unpublished release")
             self.used[name] = draft
@@ -176,7 +196,6 @@ class _StepRun:
             canaries = workbench.canaries()
         except ReadBackError as error:
             raise UnfillableError(f"the canaries could not be created: {error}") from None
-        self.uses_canaries = True
         self.used[name] = canaries.object(name)
         return canaries.pk(name)
 
@@ -222,59 +241,60 @@ class _StepRun:
 
     # -- running ------------------------------------------------------------------------------
 
-    def _run(self) -> StepResult:
+    def _prepare(self) -> StepResult | None:
         step, workbench = self.step, self.workbench
-        client, target = workbench.client, workbench.target
+        target = workbench.target
         values = self._values()
         request = self._request(values)
-        readbacks = [
+        self._readbacks = [
             (readback, placeholders.fill(readback.value, values)) for readback in step.readbacks
         ]
+        self._sent_request = request
         if target.is_production and self._live_secret_in_query(request):
             return StepResult(
                 step,
                 Result.REFUSED,
                 "would put a live credential in a URL of a production target, where proxies log it",
             )
-        before = [self._observe(readback, value) for readback, value in readbacks]
-        for (readback, value), seen in zip(readbacks, before, strict=True):
-            if readback.selector == "slug" and seen:
+        known = workbench.reader.world()
+        for readback, value in self._readbacks:
+            if readback.selector == "slug" and _seen(known, readback, value):
                 return StepResult(
                     step,
                     Result.INCONCLUSIVE,
                     f"a {readback.resource} with slug {value!r} exists before the step",
                 )
+        self._key = f"poc {self.poc.id} {self.form.value} {step.label}"
+        shot = self._shot(request, self._readbacks, known, values)
+        trial = _StepTrial(self._key, shot)
+        # A staff write may change the objects it names: in a batch, that would hide another
+        # step's change to them.
+        self._trial = Alone(trial) if shot.allowed else trial
+        return None
 
-        def took_effect() -> bool:
-            return [self._observe(r, v) for r, v in readbacks] != before
-
-        with client.purpose.of(Purpose.ATTEMPT):
-            response = send_write(client, request, took_effect)
-        after = [self._observe(readback, value) for readback, value in readbacks]
-        shown = client.redact(describe_request(request))
-
-        def make_finding(invariant: str, oracle: str) -> Callable[[str, str], Finding]:
-            def make(summary: str, evidence: str) -> Finding:
-                return finding_from(
-                    client,
-                    request,
-                    response,
-                    invariant=invariant,
-                    oracle=oracle,
-                    branch=f"poc:{self.poc.id}",
-                    operation=f"{step.method} {step.path}",
-                    summary=summary,
-                    evidence=evidence,
-                    labels=(self.poc.title, f"{self.form.value} form, {step.label}"),
-                    session_of=self._session_principal(values),
+    def conclude(self, results: Results) -> StepResult:
+        step, client = self.step, self.workbench.client
+        request, readbacks = self._sent_request, self._readbacks
+        assert request is not None  # prepared
+        verdict, seen = results.verdicts[self._key], results.seen.get(self._key)
+        if seen is None:  # not sent: the engine said why
+            return StepResult(step, Result.REFUSED, verdict.reason)
+        response = seen.sent.response
+        notes = "; ".join(
+            _describe(r, v, _seen(seen.before, r, v), _seen(seen.after, r, v)) for r, v in readbacks
+        )
+        if verdict.outcome is Outcome.PASS and step.invariant == "identity-is-guest":
+            draft = self.used.get("draft_release") or self.used.get("release") or {}
+            pk = pk_from_uri(str(draft.get("resource_uri", "0/")))
+            if seen.after.by_pk("release", pk) is None:
+                verdict = Verdict.inconclusive(
+                    f"the unpublished release {draft.get('slug', '')!r} no longer exists: the "
+                    "probe proves nothing"
                 )
-
-            return make
-
-        verdict, notes = self._judge(request, response, readbacks, before, after, make_finding)
-        self._clean_up(request, response, readbacks, before, after, verdict)
-
-        seen = client.redact(notes) if step.readbacks else ""
+            notes = (
+                f"GET of the unpublished release {draft.get('slug', '')!r} answered "
+                f"{response.status}; its data was not in the response"
+            )
         if verdict.outcome is Outcome.FINDING and verdict.finding is not None:
             result, reason = Result.VULNERABLE, ""
             summary, evidence = verdict.finding.summary, verdict.finding.evidence
@@ -288,16 +308,73 @@ class _StepRun:
             step,
             result,
             reason,
-            request=shown,
+            request=client.redact(describe_request(request)),
             curl=client.curl(request),
             status=response.status,
             summary=summary,
             evidence=evidence,
-            readback=seen,
+            readback=client.redact(notes) if step.readbacks else "",
             finding=verdict.finding if result is Result.VULNERABLE else None,
             response="" if response.ok else client.redact(response.text.strip()[:200]),
             cause=verdict.cause if result is Result.INCONCLUSIVE else None,
         )
+
+    def _shot(
+        self,
+        request: ApiRequest,
+        readbacks: list[tuple[Readback, str]],
+        known: World,
+        values: Values,
+    ) -> Shot:
+        step = self.step
+        common = {
+            "branch": f"poc:{self.poc.id}",
+            "operation": f"{step.method} {step.path}",
+            "labels": (self.poc.title, f"{self.form.value} form, {step.label}"),
+            "session_of": self._session_principal(values),
+        }
+        if step.invariant == "identity-is-guest":
+            draft = self.used.get("draft_release") or self.used.get("release") or {}
+            rule = identity_probe.revealed(str(draft.get("slug", "")))
+            return Shot(
+                request,
+                unauthenticated.INVARIANT,
+                answer=AnswerCheck("identity-probe", rule),
+                **common,  # type: ignore[arg-type]
+            )
+        if step.invariant == "rejected-and-unchanged":
+            sent_as_read = request.method.upper() in ("GET", "HEAD")
+            return Shot(
+                request,
+                unauthenticated.INVARIANT,
+                answer=AnswerCheck("read-back", unauthenticated.accepted(sent_as_read)),
+                **common,  # type: ignore[arg-type]
+            )
+        return Shot(
+            request,
+            no_undocumented_write.INVARIANT,
+            allowed=_allowed(readbacks, known),
+            answer=AnswerCheck(
+                "read-back",
+                no_foreign_url.accepted_rejected(self._policy_accepts(request, readbacks, known)),
+            ),
+            **common,  # type: ignore[arg-type]
+        )
+
+    def _policy_accepts(
+        self, request: ApiRequest, readbacks: list[tuple[Readback, str]], known: World
+    ) -> bool:
+        """The policy's verdict on what the step would store: the object's URL fields as they
+        are, with the ones the step sends."""
+        before: dict[str, Any] = {}
+        for readback, value in readbacks:
+            if readback.selector == "id" and value.isdigit():
+                entry = known.by_pk(readback.resource, int(value))
+                before = dict(entry.fields) if entry else {}
+        sent = request.json_body if isinstance(request.json_body, dict) else {}
+        fields = {name: before.get(name, "") for name in URL_FIELDS}
+        fields.update({name: sent[name] for name in URL_FIELDS if name in sent})
+        return not violations(fields, self.workbench.target.url_prefix)
 
     def _session_principal(self, values: Values) -> str | None:
         if self.step.session is None:
@@ -308,148 +385,41 @@ class _StepRun:
         live = set(self.workbench.target.principals.secrets())
         return any(value in live for _, value in request.query)
 
-    def _observe(self, readback: Readback, value: str) -> Any:
-        reader = self.workbench.reader
+
+def _allowed(readbacks: list[tuple[Readback, str]], known: World) -> Allowance:
+    """What a staff step may write: the objects its readbacks name."""
+    creates: set[tuple[str, str]] = set()
+    changes: set[tuple[str, int]] = set()
+    for readback, value in readbacks:
         if readback.selector == "slug":
-            return reader.find(readback.resource, slug=value)
-        try:
-            pk = int(value)
-        except ValueError:
-            raise UnfillableError(
-                f"readback {readback.selector} {value!r} is not a number"
-            ) from None
-        if readback.selector == "id":
-            return reader.detail(readback.resource, pk)
-        try:
-            files = reader.find("release_file", release=pk)
-        except ReadBackError:
-            if reader.detail("release", pk) is None:
-                return None  # the release itself is gone: that is a change too
-            raise
-        return sorted(str(f.get("slug", "")) for f in files)
+            creates.add((readback.resource, value))
+        elif value.isdigit() and readback.selector == "id":
+            changes.add((readback.resource, int(value)))
+        elif value.isdigit():  # the files of a release
+            changes |= {
+                ("release_file", e.pk)
+                for e in known.table("release_file").values()
+                if e.refs.get("release") == int(value)
+            }
+    return Allowance(creates=frozenset(creates), changes=frozenset(changes))
 
-    # -- judging ------------------------------------------------------------------------------
 
-    def _judge(
-        self,
-        request: ApiRequest,
-        response: ApiResponse,
-        readbacks: list[tuple[Readback, str]],
-        before: list[Any],
-        after: list[Any],
-        make_finding: Callable[[str, str], Callable[[str, str], Finding]],
-    ) -> tuple[Verdict, str]:
-        step = self.step
-        if step.invariant == "identity-is-guest":
-            draft = self.used.get("draft_release") or self.used.get("release") or {}
-            slug = str(draft.get("slug", ""))
-            verdict = identity_probe.judge(
-                status=response.status,
-                body_text=response.text,
-                draft_slug=slug,
-                make_finding=make_finding(unauthenticated.INVARIANT, "identity-probe"),
-                fault=response.fault,
-            )
-            pk = pk_from_uri(str(draft.get("resource_uri", "0/")))
-            if (
-                verdict.outcome is Outcome.PASS
-                and self.workbench.reader.detail("release", pk) is None
-            ):
-                return Verdict.inconclusive(
-                    f"the unpublished release {slug!r} no longer exists: the probe proves nothing"
-                ), ""
-            return verdict, (
-                f"GET of the unpublished release {slug!r} answered {response.status}; "
-                "its data was not in the response"
-            )
-
-        verdicts: list[Verdict] = []
-        notes: list[str] = []
-        for (readback, value), seen_before, seen_after in zip(
-            readbacks, before, after, strict=True
-        ):
-            if step.invariant == "rejected-and-unchanged":
-                verdicts.append(
-                    unauthenticated.judge(
-                        status=response.status,
-                        before=seen_before,
-                        after=seen_after,
-                        is_create=readback.selector == "slug",
-                        make_finding=make_finding(unauthenticated.INVARIANT, "read-back"),
-                        fault=response.fault,
-                        # an override on a GET that the server ignores is answered as a read
-                        sent_as_read=request.method.upper() in ("GET", "HEAD"),
-                    )
-                )
-            else:
-                verdicts.append(
-                    self._judge_url(
-                        request, response, readback, seen_before, seen_after, make_finding
-                    )
-                )
-            notes.append(_describe(readback, value, seen_before, seen_after))
-        for outcome in (Outcome.FINDING, Outcome.INCONCLUSIVE):
-            for verdict in verdicts:
-                if verdict.outcome is outcome:
-                    return verdict, "; ".join(notes)
-        reasons = "; ".join(v.reason for v in verdicts if v.reason)
-        return Verdict(Outcome.PASS, reason=reasons), "; ".join(notes)
-
-    def _judge_url(
-        self,
-        request: ApiRequest,
-        response: ApiResponse,
-        readback: Readback,
-        seen_before: Any,
-        seen_after: Any,
-        make_finding: Callable[[str, str], Callable[[str, str], Finding]],
-    ) -> Verdict:
-        if readback.selector == "slug":
-            before_obj = None
-            after_obj = seen_after[0] if seen_after else None
-        else:
-            before_obj = seen_before if isinstance(seen_before, dict) else None
-            after_obj = seen_after if isinstance(seen_after, dict) else None
-        sent = request.json_body if isinstance(request.json_body, dict) else {}
-        fields = {name: (before_obj or {}).get(name, "") for name in URL_FIELDS}
-        fields.update({name: sent[name] for name in URL_FIELDS if name in sent})
-        return no_foreign_url.judge(
-            status=response.status,
-            policy_accepts=not violations(fields, self.workbench.target.url_prefix),
-            before=before_obj,
-            after=after_obj,
-            url_prefix=self.workbench.target.url_prefix,
-            make_finding=make_finding(no_foreign_url.INVARIANT, "read-back"),
-            fault=response.fault,
-        )
-
-    # -- hygiene ------------------------------------------------------------------------------
-
-    def _clean_up(
-        self,
-        request: ApiRequest,
-        response: ApiResponse,
-        readbacks: list[tuple[Readback, str]],
-        before: list[Any],
-        after: list[Any],
-        verdict: Verdict,
-    ) -> None:
-        """Remove what a step created, and replace canaries a step may have touched."""
-        workbench = self.workbench
-        if workbench.target.is_production or self.step.could_change_state() is None:
-            return
-        for (readback, _), found in zip(readbacks, after, strict=True):
-            if readback.selector == "slug" and found:
-                for obj in found:
-                    with contextlib.suppress(Exception, NotChecked):
-                        workbench.reader.delete(readback.resource, pk_from_uri(obj["resource_uri"]))
-        changed = any(
-            b != a
-            for (r, _), b, a in zip(readbacks, before, after, strict=True)
-            if r.selector != "slug"
-        )
-        if self.uses_canaries and (changed or response.ok or verdict.outcome is not Outcome.PASS):
-            workbench.reset_canaries()
+def _seen(world: World, readback: Readback, value: str) -> Any:
+    """What a readback shows in ``world``: the objects with the slug, the object, or the slugs
+    of a release's files (None when the release itself is gone)."""
+    if readback.selector == "slug":
+        return [e.fields for e in world.table(readback.resource).values() if e.slug == value]
+    if not value.isdigit():
+        raise UnfillableError(f"readback {readback.selector} {value!r} is not a number")
+    pk = int(value)
+    if readback.selector == "id":
+        entry = world.by_pk(readback.resource, pk)
+        return dict(entry.fields) if entry else None
+    if world.by_pk("release", pk) is None:
+        return None
+    return sorted(
+        e.slug for e in world.table("release_file").values() if e.refs.get("release") == pk
+    )
 
 
 def _fill_json(value: Any, text: Callable[[str], str]) -> Any:

@@ -59,6 +59,17 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
             lines.append(
                 f"  ... and {len(summary.not_checked) - MAX_ERRORS} more: see findings.json"
             )
+    if summary.unconfirmed:
+        lines += [
+            "",
+            f"unconfirmed: {len(summary.unconfirmed)} change(s) a batch showed and no request of "
+            "the run made again alone (not findings):",
+        ]
+        lines += [f"  {item}" for item in summary.unconfirmed[:MAX_ERRORS]]
+        if len(summary.unconfirmed) > MAX_ERRORS:
+            lines.append(
+                f"  ... and {len(summary.unconfirmed) - MAX_ERRORS} more: see findings.json"
+            )
     errors = summary.failed_without_finding
     if errors:
         lines += ["", f"failed without a finding ({len(errors)}; tracebacks above):"]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from authfuzz.canaries import CanarySet
 from authfuzz.client import ApiRequest
-from authfuzz.state import CanarySet
 from authfuzz.surface.table import RouteCell, Scope
 from authfuzz.writes import create_body, update_body
 

@@ -3,7 +3,7 @@
 The spec says which (method, path) pairs the API offers; Tastypie and DRF route more than that,
 and an authorization mistake on a route nobody documented is still a way in. This module lists
 the surface the frameworks actually expose for each documented resource, so the gate can send
-something to every cell of it (``authfuzz.surface.check``) and the testbed can be held to the
+something to every cell of it (``authfuzz.checks.routes``) and the testbed can be held to the
 same answers (``tests/testbed/test_route_table.py``):
 
 - **methods**: GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE on every path;

@@ -24,13 +24,13 @@ FUZZED = frozenset(
 # What runs against a production target (read-only); every other test skips there, unsent.
 READ_ONLY = frozenset(
     {
-        "test_identity_probe",
+        "test_identity_probes",
         "test_no_stored_url_outside_the_policy",
         "test_poc_is_fixed",
         "test_undocumented_read_routes_hide_unpublished",
     }
 )
-STATEFUL = "test_stateful_chains"  # runs half the examples, as scenarios
+STATEFUL = "test_stateful_chains"  # runs openapi.config.stateful_scenarios of the examples
 SWEEP = "test_no_stored_url_outside_the_policy"  # its v1 form reads SWEEP_PAGE files a request
 SWEEP_PAGE = 100
 # What each process spends besides its tests: custody's digests at the start and the end, a

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from authfuzz.openapi import stateful_scenarios
 from authfuzz.principals import Principals, Role
 from authfuzz.throttles import costs
 from authfuzz.throttles.buckets import ANONYMOUS, GUEST, Bucket
@@ -88,7 +89,7 @@ def plan(
         if read_only and name not in costs.READ_ONLY:
             continue
         if name in costs.PER_EXAMPLE:
-            scale = examples if name != costs.STATEFUL else max(2, examples // 2) if examples else 0
+            scale = examples if name != costs.STATEFUL else stateful_scenarios(examples)
             for identity, cost in costs.PER_EXAMPLE[name].items():
                 symbolic[identity] = symbolic.get(identity, 0.0) + cost * scale * MARGIN
         for identity, cost in costs.PER_TEST.get(name, {}).items():

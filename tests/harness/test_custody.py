@@ -33,7 +33,8 @@ import pytest
 from authfuzz.client import Client
 from authfuzz.custody.custodian import Custodian
 from authfuzz.custody.protector import Protector
-from authfuzz.state import Reader, pk_from_uri
+from authfuzz.state import Reader
+from authfuzz.world import pk_from_uri
 from authfuzz.targets import load_target
 from testbed.principals import targets_toml
 from testbed.runner import Testbed, TestbedInfo

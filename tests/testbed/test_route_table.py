@@ -27,7 +27,8 @@ import tbkit
 from authfuzz.branches import Api
 from authfuzz.client import ApiResponse, Client
 from authfuzz.principals import Principal
-from authfuzz.state import CanarySet, Reader, create_canaries, new_nonce, remove_canaries
+from authfuzz.canaries import CanarySet, create_canaries, remove_canaries
+from authfuzz.state import Reader, new_nonce
 from authfuzz.surface.requests import route_request
 from authfuzz.surface.table import Caller, RouteCell, all_cells, expected, may_write
 from authfuzz.targets import Target, load_target

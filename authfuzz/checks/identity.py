@@ -1,0 +1,58 @@
+"""A negative credential on a read of an unpublished release: which identity did it get?
+
+Only staff can read an unpublished release, and at HEAD every bad credential gets 401 even on a
+GET: so the answer says whether the server took the credential for staff (a bypass), without
+any write. It is all a production target ever receives of the auth branches, and it runs
+everywhere: the read is judged on its answer, and like every trial on the whole state too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authfuzz.attempts import Attempt
+from authfuzz.branches import Api
+from authfuzz.client import ApiRequest
+from authfuzz.engine.trial import AnswerCheck, Shot
+from authfuzz.not_checked import NotApplicableError
+from authfuzz.oracles import identity_probe, no_unauthenticated_write
+from authfuzz.workbench import Workbench
+from authfuzz.world import pk_from_uri
+from authfuzz.writes import with_attempt
+
+
+@dataclass(frozen=True)
+class IdentityProbe:
+    api: Api
+    attempt: Attempt
+
+    @property
+    def key(self) -> str:
+        return f"{self.api.value} {self.attempt.branch_slug} probe"
+
+    def shoot(self, bench: Workbench) -> Shot:
+        attempt, target = self.attempt, bench.target
+        if attempt.form:
+            raise NotApplicableError("form-body credentials need a POST, which could write")
+        if attempt.override_via:
+            raise NotApplicableError("a method override could write if the server were vulnerable")
+        if attempt.session_of and target.is_production:
+            raise NotApplicableError("getting a session cookie needs a login POST")
+        secrets = set(target.principals.secrets())
+        if target.is_production and any(value in secrets for _, value in attempt.query):
+            raise NotApplicableError("would put a live credential in a URL, where proxies log it")
+        draft = bench.draft_release()
+        if draft is None:
+            raise NotApplicableError("the target has no unpublished release to probe with")
+        pk = pk_from_uri(str(draft["resource_uri"]))
+        probe = ApiRequest("GET", f"/api/{self.api.value}/downloads/release/{pk}/")
+        return Shot(
+            with_attempt(probe, attempt, bench.session_cookie),
+            no_unauthenticated_write.INVARIANT,
+            attempt.branch_slug,
+            f"GET /api/{self.api.value}/downloads/release/{{unpublished}}/",
+            labels=(attempt.description, *attempt.labels),
+            session_of=attempt.session_of,
+            answer=AnswerCheck("identity-probe", identity_probe.revealed(str(draft["slug"]))),
+            aim=frozenset({("release", pk)}),
+        )
