@@ -1,19 +1,21 @@
 """How many requests and seconds the fuzzed tests need to find a defect, over many seeds.
 
 Measures the Hypothesis-driven tests alone (no explicit examples, which find
-every defect by construction). For an auth defect it walks the write
-operations in the auth suite's order, drawing negative attempts; for a URL
-defect it walks the URL suite's write paths, drawing URL cases as staff. Each
-operation gets the CI profile's example budget, and the run stops at the
-first finding. Shrinking is off, as it only starts after the first finding.
+every defect by construction), through the check engine as the suites run them: for
+an auth defect, per API, batches of negative attempts drawn over its write
+operations; for a URL defect, batches of URL cases on any write path, as staff.
+Each step gets the CI profile's example budget (one batch an example), and the
+run stops at the first finding. Shrinking is off, as it only starts after the
+first finding.
 
     python bench/detect.py                          # guest-fallthrough, 20 seeds
     python bench/detect.py --defect inactive-user --seeds 10
     python bench/detect.py --defect lookalike-host  # a URL defect: the URL suite's loop
 
-With ``--explicit`` it measures the explicit tests instead: every (operation, branch) cell's
-example and assigned sub-forms (for a URL defect, every body-format URL case), in an order
-shuffled by the seed, as test scheduling may order them. A defect of the travel classes
+With ``--explicit`` it measures the explicit tests instead: every branch's check (its example
+on every operation and its assigned sub-forms; for a URL defect, the covering set's cases
+and every body-format case), in an order shuffled by the seed, as test scheduling may
+order them. A defect of the travel classes
 (issue 11) must be found under every seed by these alone.
 
     python bench/detect.py --explicit --defect proxy-user-header
@@ -26,10 +28,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -39,17 +38,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from authfuzz.branches import Api  # noqa: E402
+from authfuzz.checks.auth_writes import NegativeWrite  # noqa: E402
+from authfuzz.checks.url_writes import UrlWrite, WritePath, covering  # noqa: E402
 from authfuzz.client import Client  # noqa: E402
-from authfuzz.not_checked import NotApplicableError  # noqa: E402
+from authfuzz.engine.engine import Engine  # noqa: E402
+from authfuzz.engine.trial import Trial  # noqa: E402
 from authfuzz.operations import write_operations  # noqa: E402
-from authfuzz.oracles import Outcome, Verdict  # noqa: E402
+from authfuzz.oracles import Outcome  # noqa: E402
 from authfuzz.targets import load_target  # noqa: E402
 from authfuzz.travel import BODY_FORMATS  # noqa: E402
 from authfuzz.url_policy import URL_FIELDS  # noqa: E402
-from authfuzz.url_writes import WritePath, check_url_write  # noqa: E402
 from authfuzz.workbench import Workbench  # noqa: E402
-from strategies.auth import available_branches, example_attempt, negative_attempts  # noqa: E402
-from strategies.subforms import assigned  # noqa: E402
+from strategies.auth import available_branches, negative_attempts  # noqa: E402
+from strategies.subforms import branch_cells  # noqa: E402
 from strategies.urls import CATEGORIES, example_case, url_cases  # noqa: E402
 
 URL_DEFECTS = {
@@ -59,6 +60,8 @@ URL_DEFECTS = {
     "lookalike-host",
     "sidecar-check-json-only",
 }
+AUTH_BATCH = 10  # the auth suite's fuzzed test: attempts per example
+URL_BATCH = 4  # the URL suite's fuzzed test: cases per example
 from testbed.runner import Testbed  # noqa: E402
 
 
@@ -66,20 +69,23 @@ class Found(Exception):
     pass
 
 
-Check = Callable[[Any], Verdict]
+def _found(engine: Engine, trials: list[Trial]) -> bool:
+    results = engine.run(trials)
+    return any(v.outcome is Outcome.FINDING for v in results.verdicts.values())
 
 
 def search(
-    workbench: Workbench,
-    steps: list[tuple[SearchStrategy[Any], Check]],
+    engine: Engine,
+    steps: list[SearchStrategy[list[Trial]]],
     examples: int,
     run_seed: int,
 ) -> tuple[bool, int, float]:
-    """Fuzz each step in turn (its strategy, its check) until the first finding."""
-    client = workbench.client
+    """Fuzz each step in turn (a strategy of batches, as the suite's test draws them) until
+    the first finding."""
+    client = engine.client
     sent_before, started = client.sent, time.monotonic()
     first: list[tuple[int, float]] = []  # measured when the check reports, before any clean-up
-    for index, (strategy, check) in enumerate(steps):
+    for index, strategy in enumerate(steps):
 
         @seed(run_seed * 1000 + index)
         @settings(
@@ -91,7 +97,7 @@ def search(
         )
         @given(st.data())
         def fuzz(data: st.DataObject) -> None:
-            if check(data.draw(strategy)).outcome is Outcome.FINDING:  # noqa: B023
+            if _found(engine, data.draw(strategy)):  # noqa: B023
                 # Counted as the check returns: Hypothesis's replay of the failure is not search.
                 first.append((client.sent - sent_before, time.monotonic() - started))
                 raise Found
@@ -104,65 +110,73 @@ def search(
     return False, client.sent - sent_before, time.monotonic() - started
 
 
-def auth_steps(workbench: Workbench) -> list[tuple[SearchStrategy[Any], Check]]:
-    """The auth suite's fuzzed test: every write operation, negative attempts."""
-    principals = workbench.target.principals
-    per_api = {api: negative_attempts(principals, api) for api in Api}
-    return [
-        (per_api[op.api], partial(workbench.check_write, op))
-        for op in write_operations(workbench.target.spec)
-    ]
+def auth_steps(bench: Workbench) -> list[SearchStrategy[list[Trial]]]:
+    """The auth suite's fuzzed test: per API, batches of negative attempts on its operations."""
+    principals, operations = bench.target.principals, write_operations(bench.target.spec)
+    steps = []
+    for api in Api:
+        mine = [op for op in operations if op.api is api]
+        pairs = st.tuples(st.sampled_from(mine), negative_attempts(principals, api))
+        batch = st.lists(pairs, min_size=AUTH_BATCH, max_size=AUTH_BATCH)
+        steps.append(
+            batch.map(
+                lambda drawn: [NegativeWrite(op, a, f"draw {n}") for n, (op, a) in enumerate(drawn)]
+            )
+        )
+    return steps
 
 
-def url_steps(workbench: Workbench) -> list[tuple[SearchStrategy[Any], Check]]:
-    """The URL suite's fuzzed test: every write path, URL cases as staff."""
-    cases = url_cases(workbench.target.url_prefix)
-    return [(cases, partial(check_url_write, workbench, path)) for path in WritePath]
+def url_steps(bench: Workbench) -> list[SearchStrategy[list[Trial]]]:
+    """The URL suite's fuzzed test: batches of URL cases on any write path, as staff."""
+    pairs = st.tuples(st.sampled_from(list(WritePath)), url_cases(bench.target.url_prefix))
+    batch = st.lists(pairs, min_size=URL_BATCH, max_size=URL_BATCH)
+    return [batch.map(lambda drawn: [UrlWrite(p, c, slot=n) for n, (p, c) in enumerate(drawn)])]
 
 
-def explicit_search(workbench: Workbench, url: bool, run_seed: int) -> tuple[bool, int, float]:
-    """The explicit checks in a seeded order, until the first finding."""
-    client = workbench.client
-    sent_before, started = client.sent, time.monotonic()
-    checks: list[Callable[[], Verdict]] = []
-    if url:  # the URL suite's explicit cases, with its rotation of fields and paths
-        prefix = workbench.target.url_prefix
+def explicit_checks(bench: Workbench, url: bool, run_seed: int) -> list[list[Trial]]:
+    """The suites' explicit checks, each as its test sends it."""
+    checks: list[list[Trial]] = []
+    if url:
+        prefix = bench.target.url_prefix
         for path in WritePath:
-            for field in URL_FIELDS:
-                for category in CATEGORIES:
-                    nonce = f"s{run_seed}-{path.slug}-{field}-{category}"  # fresh per seed
-                    case = example_case(prefix, category, field=field, nonce=nonce)
-                    checks.append(partial(check_url_write, workbench, path, case))
+            cases = [(f, c) for p, f, c in covering(CATEGORIES) if p is path]
+            checks.append(
+                [
+                    UrlWrite(
+                        path, example_case(prefix, c, f, f"s{run_seed}-{path.slug}-{f}-{c}"), slot=n
+                    )
+                    for n, (f, c) in enumerate(cases)
+                ]
+            )
         texts = [c for c in CATEGORIES if c != "non-string"]
         for api in ("v1", "v2"):
             paths = [p for p in WritePath if p.api.value == api]
             for body_format in BODY_FORMATS[api][1:]:
+                check: list[Trial] = []
                 for turn, category in enumerate(texts):
                     path, field = paths[turn % len(paths)], URL_FIELDS[turn % len(URL_FIELDS)]
                     nonce = f"s{run_seed}-{path.slug}-{body_format}-{category}"
                     case = example_case(prefix, category, field=field, nonce=nonce)
-                    checks.append(partial(check_url_write, workbench, path, case, body_format))
+                    check.append(UrlWrite(path, case, body_format, slot=turn))
+                checks.append(check)
     else:
-        principals = workbench.target.principals
-        operations = write_operations(workbench.target.spec)
-        cells: list[list[Callable[[], Verdict]]] = []
-        for op in operations:
-            for branch in available_branches(principals, op.api):
-                attempts = (
-                    example_attempt(principals, op.api, branch),
-                    *assigned(principals, op, branch, operations),
+        principals, operations = bench.target.principals, write_operations(bench.target.spec)
+        for api in Api:
+            for branch in available_branches(principals, api):
+                cells = branch_cells(principals, api, branch, operations)
+                checks.append(
+                    [NegativeWrite(op, a, f"cell {n}") for n, (op, a, _) in enumerate(cells)]
                 )
-                cells.append([partial(workbench.check_write, op, a) for a in attempts])
-        random.Random(run_seed).shuffle(cells)
-        checks = [check for cell in cells for check in cell]
-    if url:
-        random.Random(run_seed).shuffle(checks)
-    for check in checks:
-        try:
-            verdict = check()
-        except NotApplicableError:
-            continue
-        if verdict.outcome is Outcome.FINDING:
+    random.Random(run_seed).shuffle(checks)
+    return checks
+
+
+def explicit_search(engine: Engine, url: bool, run_seed: int) -> tuple[bool, int, float]:
+    """The explicit checks in a seeded order, until the first finding."""
+    client = engine.client
+    sent_before, started = client.sent, time.monotonic()
+    for check in explicit_checks(engine.bench, url, run_seed):
+        if _found(engine, check):
             return True, client.sent - sent_before, time.monotonic() - started
     return False, client.sent - sent_before, time.monotonic() - started
 
@@ -174,7 +188,7 @@ def main() -> int:
     parser.add_argument("--defect", default="guest-fallthrough")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument(
-        "--examples", type=int, default=8, help="examples per operation (ci profile: 8)"
+        "--examples", type=int, default=8, help="examples (batches) per step (ci profile: 8)"
     )
     parser.add_argument(
         "--explicit", action="store_true", help="measure the explicit examples and sub-forms"
@@ -187,14 +201,15 @@ def main() -> int:
         target = target.with_base_url(info.base_url)
         client = Client(target)
         workbench = Workbench(target, client)
+        engine = Engine(workbench)
         workbench.canaries()  # set-up requests are not part of the search
         for run_seed in range(args.seeds):
             url = args.defect in URL_DEFECTS
             if args.explicit:
-                found, requests, seconds = explicit_search(workbench, url, run_seed)
+                found, requests, seconds = explicit_search(engine, url, run_seed)
             else:
                 steps = (url_steps if url else auth_steps)(workbench)
-                found, requests, seconds = search(workbench, steps, args.examples, run_seed)
+                found, requests, seconds = search(engine, steps, args.examples, run_seed)
             results.append((found, requests, seconds))
             status = "found" if found else "MISSED"
             print(

@@ -535,3 +535,19 @@ def assigned(
 def subform_labels(attempt: Attempt) -> str:
     """The labels that name a sub-form, for ids and the detailed matrix."""
     return "+".join(attempt.labels) or "plain"
+
+
+def branch_cells(
+    principals: Principals, api: Api, branch: Branch, operations: Sequence[Operation]
+) -> list[tuple[Operation, Attempt, str]]:
+    """What a branch's explicit check sends: its example on every write operation of ``api``,
+    and each labelled sub-form on the operations the covering set assigns it, with the
+    sub-form's label ("" for the example)."""
+    cells: list[tuple[Operation, Attempt, str]] = []
+    for op in (op for op in operations if op.api is api):
+        cells.append((op, example_attempt(principals, api, branch), ""))
+        cells += [
+            (op, form, subform_labels(form))
+            for form in assigned(principals, op, branch, operations)
+        ]
+    return cells

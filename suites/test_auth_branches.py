@@ -32,7 +32,7 @@ from authfuzz.engine.trial import Alone, Trial
 from authfuzz.operations import Operation, write_operations
 from authfuzz.outcomes import conclude, status
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
-from strategies.subforms import assigned, subform_labels
+from strategies.subforms import branch_cells
 
 FUZZED_PER_EXAMPLE = 10  # attempts per Hypothesis example: one batch
 PRODUCTION_SKIP = "production target: writes are replaced by identity probes"
@@ -79,20 +79,14 @@ def test_branch_never_writes(
             Cell(api.value, branch.slug, op.column, SKIPPED, why) for op in operations
         ]
         pytest.skip(why)
-    every = write_operations(target.spec)
-    planned: list[tuple[Trial, Cell]] = []
-    for op in operations:
-        cell = Cell(api.value, branch.slug, op.column, "")
-        example = example_attempt(target.principals, api, branch)
-        planned.append((NegativeWrite(op, example, "example"), cell))
-        for n, form in enumerate(assigned(target.principals, op, branch, every)):
-            labels = subform_labels(form)
-            planned.append(
-                (
-                    NegativeWrite(op, form, f"form {n}"),
-                    Cell(cell.api, cell.branch, cell.column, "", "", labels),
-                )
-            )
+    cells = branch_cells(target.principals, api, branch, write_operations(target.spec))
+    planned: list[tuple[Trial, Cell]] = [
+        (
+            NegativeWrite(op, attempt, f"cell {n}"),
+            Cell(api.value, branch.slug, op.column, "", "", labels),
+        )
+        for n, (op, attempt, labels) in enumerate(cells)
+    ]
     _run(authfuzz_engine, authfuzz_cells, planned)
 
 

@@ -6,7 +6,7 @@ release file anywhere may hold a URL the policy rejects where it did not before.
 
 Three tests, one job each:
 - every (field, category) pair runs its explicit example, on a path that takes turns so that
-  every (path, field) and every (path, category) pair runs too (``covering``): a URL rule that
+  every (path, field) and every (path, category) pair runs too (``checks.url_writes.covering``): a URL rule that
   one path skips is skipped for every field or every category there, so each pair is what must
   be covered; the fuzzed test adds any other combination;
 - every other body format each API parses gets every category, the write path and the URL
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authfuzz.checks.url_writes import UrlWrite, WritePath
+from authfuzz.checks.url_writes import UrlWrite, WritePath, covering
 from authfuzz.engine.engine import Engine
 from authfuzz.outcomes import conclude
 from authfuzz.travel import BODY_FORMATS
@@ -36,16 +36,6 @@ OTHER_FORMATS = [
 ]
 TEXT_CATEGORIES = [c for c in CATEGORIES if c != "non-string"]
 FUZZED_PER_EXAMPLE = 4  # URL cases per Hypothesis example: one batch
-
-
-def covering() -> list[tuple[WritePath, str, str]]:
-    """Every (field, category) once; the path turns with both, so that every (path, field) and
-    every (path, category) pair is in it too."""
-    return [
-        (PATHS[(f + c) % len(PATHS)], field, category)
-        for f, field in enumerate(URL_FIELDS)
-        for c, category in enumerate(CATEGORIES)
-    ]
 
 
 @pytest.fixture
@@ -64,7 +54,7 @@ def test_url_categories_never_stored(url_engine: Engine, path: WritePath) -> Non
         UrlWrite(
             path, example_case(prefix, category, field, f"{path.slug}-{field}-{category}"), slot=n
         )
-        for n, (_, field, category) in enumerate(t for t in covering() if t[0] is path)
+        for n, (_, field, category) in enumerate(t for t in covering(CATEGORIES) if t[0] is path)
     ]
     conclude(url_engine.run(trials).verdicts.values())
 

@@ -19,7 +19,7 @@ two deletes.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ from authfuzz.engine.trial import Allowance, AnswerCheck, Shot
 from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.oracles import no_foreign_url, no_undocumented_write
 from authfuzz.state import V2, Reader, new_nonce
-from authfuzz.url_policy import SIDECAR_SUFFIXES
+from authfuzz.url_policy import SIDECAR_SUFFIXES, URL_FIELDS
 from authfuzz.workbench import Workbench
 from authfuzz.world import pk_from_uri
 from authfuzz.writes import V1
@@ -73,6 +73,17 @@ class UrlCase(Protocol):
     def fields(self) -> Mapping[str, object]: ...
     @property
     def accepted(self) -> bool: ...
+
+
+def covering(categories: Sequence[str]) -> list[tuple[WritePath, str, str]]:
+    """The explicit URL cases: every (field, category) once, the path turning with both, so
+    that every (path, field) and every (path, category) pair is in it too."""
+    paths = list(WritePath)
+    return [
+        (paths[(f + c) % len(paths)], field, category)
+        for f, field in enumerate(URL_FIELDS)
+        for c, category in enumerate(categories)
+    ]
 
 
 @dataclass(frozen=True)

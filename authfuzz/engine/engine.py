@@ -289,7 +289,8 @@ class _Work:
     engine: Engine
     results: Results
     budget: int
-    tries: dict[str, int] = field(default_factory=dict)  # sends of a trial whose answer was lost
+    tries: set[str] = field(default_factory=set)  # trials sent again after a lost answer
+    faults: dict[str, str] = field(default_factory=dict)  # a trial's first lost answer
 
     def examine(self, trials: list[Trial], *, exclusive: bool, seen: bool) -> int:
         """Send ``trials`` as one batch and settle each; the number of findings reported.
@@ -336,16 +337,22 @@ class _Work:
 
     def _lost(self, lost: list[Trial], batch: _Batch, exclusive: bool) -> int:
         """Trials whose answer was lost in a batch that changed nothing: the server may never
-        have seen them. Once more; lost twice is not checked."""
-        again = [t for t in lost if self.tries.get(t.key, 0) == 0]
+        have seen them. Once more, unless the target asked for a wait longer than the gate
+        waits (sending again is refused by the client anyway); lost twice is not checked."""
+        policy = self.engine.client.policy
+        again: list[Trial] = []
         for trial in lost:
-            if self.tries.get(trial.key, 0):
-                sent = batch.sent[batch.trials.index(trial)]
-                self.results.verdicts[trial.key] = unanswered(
-                    f"no answer twice ({sent.response.fault}), and nothing changed",
-                    sent.response.status,
-                )
-            self.tries[trial.key] = self.tries.get(trial.key, 0) + 1
+            response = batch.sent[batch.trials.index(trial)].response
+            waits = response.status == 429 and (
+                response.retry_after is None or response.retry_after > policy.max_retry_after
+            )
+            first = self.faults.setdefault(trial.key, str(response.fault))
+            if waits or trial.key in self.tries:
+                again_note = "" if waits else " (sent twice, and nothing changed)"
+                self.results.verdicts[trial.key] = unanswered(first + again_note, response.status)
+            else:
+                self.tries.add(trial.key)
+                again.append(trial)
         return self.examine(again, exclusive=exclusive, seen=False)
 
     def _controls(self, batch: _Batch) -> None:

@@ -199,5 +199,7 @@ def _problem(item: Sent, judgement: Judgement, url_prefix: str) -> Problem | Non
 
 
 def _evidence(change: Change, shot: Shot) -> str:
+    if change.kind == CREATED:
+        return change.describe()
     where = "the object it addresses" if change.key in shot.aim else "an object it does not address"
     return f"{change.describe()} ({where})"

@@ -139,13 +139,14 @@ def run_poc(
 
 @dataclass(frozen=True)
 class _StepTrial:
-    """A filled step as the engine's trial: the same request on every send."""
+    """A step as the engine's trial: filled again on every send, so that it aims at the
+    objects as they are then (a canary an earlier send deleted has been made again)."""
 
     key: str
-    shot: Shot
+    run: _StepRun
 
     def shoot(self, bench: Workbench) -> Shot:
-        return self.shot
+        return self.run.fill()
 
 
 @dataclass
@@ -157,7 +158,6 @@ class _StepRun:
     used: dict[str, dict[str, Any]] = field(default_factory=dict)
     _trial: Trial | None = field(default=None, init=False)
     _key: str = field(default="", init=False)
-    _sent_request: ApiRequest | None = field(default=None, init=False)
     _readbacks: list[tuple[Readback, str]] = field(default_factory=list, init=False)
 
     @property
@@ -241,15 +241,21 @@ class _StepRun:
 
     # -- running ------------------------------------------------------------------------------
 
-    def _prepare(self) -> StepResult | None:
-        step, workbench = self.step, self.workbench
-        target = workbench.target
+    def fill(self) -> Shot:
+        """The step with its placeholders filled for the objects as they are now."""
         values = self._values()
         request = self._request(values)
         self._readbacks = [
-            (readback, placeholders.fill(readback.value, values)) for readback in step.readbacks
+            (readback, placeholders.fill(readback.value, values))
+            for readback in self.step.readbacks
         ]
-        self._sent_request = request
+        return self._shot(request, self._readbacks, self.workbench.reader.world(), values)
+
+    def _prepare(self) -> StepResult | None:
+        step, workbench = self.step, self.workbench
+        target = workbench.target
+        shot = self.fill()
+        request = shot.request
         if target.is_production and self._live_secret_in_query(request):
             return StepResult(
                 step,
@@ -265,8 +271,7 @@ class _StepRun:
                     f"a {readback.resource} with slug {value!r} exists before the step",
                 )
         self._key = f"poc {self.poc.id} {self.form.value} {step.label}"
-        shot = self._shot(request, self._readbacks, known, values)
-        trial = _StepTrial(self._key, shot)
+        trial = _StepTrial(self._key, self)
         # A staff write may change the objects it names: in a batch, that would hide another
         # step's change to them.
         self._trial = Alone(trial) if shot.allowed else trial
@@ -274,12 +279,11 @@ class _StepRun:
 
     def conclude(self, results: Results) -> StepResult:
         step, client = self.step, self.workbench.client
-        request, readbacks = self._sent_request, self._readbacks
-        assert request is not None  # prepared
+        readbacks = self._readbacks  # as the last send filled them
         verdict, seen = results.verdicts[self._key], results.seen.get(self._key)
         if seen is None:  # not sent: the engine said why
             return StepResult(step, Result.REFUSED, verdict.reason)
-        response = seen.sent.response
+        request, response = seen.sent.shot.request, seen.sent.response
         notes = "; ".join(
             _describe(r, v, _seen(seen.before, r, v), _seen(seen.after, r, v)) for r, v in readbacks
         )

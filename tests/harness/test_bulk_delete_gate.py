@@ -55,7 +55,7 @@ def test_unscoped_bulk_delete_is_found_by_the_generic_check_on_both_apis(tmp_pat
     quiet = {"legal", "lenient-integer", "extra-params", "decimal", "exponent", "radix"}
     assert not {f"bulk-filter:{label}" for label in quiet} & set().union(*by_operation.values())
     for finding in findings:
-        assert "(not in scope) deleted" in finding["evidence"]
+        assert "deleted (an object it does not address)" in finding["evidence"]
         assert finding["curl"].startswith("curl ")
     assert "INVARIANT BROKEN: bulk-delete-stays-in-scope" in run.output
     principals = load_target(REPO / "targets.toml", "testbed").principals

@@ -160,7 +160,7 @@ def test_the_auto_started_testbed_still_runs(tmp_path: Path) -> None:
         "0",
         "--",
         "-k",
-        "test_identity_probe and v1-wrong-key",
+        "test_identity_probes and v1",
         "-W",
         "error::pytest.PytestAssertRewriteWarning",
     )

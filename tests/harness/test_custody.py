@@ -34,8 +34,8 @@ from authfuzz.client import Client
 from authfuzz.custody.custodian import Custodian
 from authfuzz.custody.protector import Protector
 from authfuzz.state import Reader
-from authfuzz.world import pk_from_uri
 from authfuzz.targets import load_target
+from authfuzz.world import pk_from_uri
 from testbed.principals import targets_toml
 from testbed.runner import Testbed, TestbedInfo
 from tests.harness.gate import REPO, GateRun, run_gate

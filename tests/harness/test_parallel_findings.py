@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,22 @@ class SharedRun:
     summary: dict[str, Any]
     findings: set[FindingKey]
     logged: int  # requests the shared testbed answered, from its own log
+    after: str = ""  # what ``then`` printed
 
 
-def _gate_shared_testbed(tmp_path: Path, workers: int) -> SharedRun:
-    """``authfuzz run -n workers`` against a fresh defective testbed named in a targets file."""
+def _gate_shared_testbed(
+    tmp_path: Path,
+    workers: int,
+    defects: tuple[str, ...] = DEFECTS,
+    select: tuple[str, ...] = SELECT,
+    then: Callable[[Path, Path], str] | None = None,
+) -> SharedRun:
+    """``authfuzz run -n workers`` against a fresh defective testbed named in a targets file;
+    ``then(targets file, report dir)`` runs against the same testbed afterwards."""
     tmp_path.mkdir()
     report_dir = tmp_path / "report"
-    with Testbed(defects=DEFECTS) as info:
+    after = ""
+    with Testbed(defects=defects) as info:
         targets = write_targets(tmp_path, TARGET, info.base_url, "staging")
         text = targets.read_text().replace(
             'environment = "staging"\n', f'environment = "staging"\nmax_requests = {BUDGET}\n', 1
@@ -81,7 +91,7 @@ def _gate_shared_testbed(tmp_path: Path, workers: int) -> SharedRun:
                 "--progress-every",
                 "0",
                 "--",
-                *SELECT,
+                *select,
                 f"--hypothesis-seed={SEED}",
             ],
             cwd=REPO,
@@ -92,11 +102,13 @@ def _gate_shared_testbed(tmp_path: Path, workers: int) -> SharedRun:
         )
         logged = len(info.logged_requests())
         header = f"authfuzz: target {TARGET} (staging) at {info.base_url}"
+        if then is not None:
+            after = then(targets, report_dir)
     output = completed.stdout + completed.stderr
     assert header in output, output[-3000:]
     report = json.loads((report_dir / "findings.json").read_text())
     keys = {(f["invariant"], f["branch"], f["operation"], f["oracle"]) for f in report["findings"]}
-    return SharedRun(completed.returncode, output, report["summary"], keys, logged)
+    return SharedRun(completed.returncode, output, report["summary"], keys, logged, after)
 
 
 def _assert_budget_kept(run: SharedRun, limit: int) -> None:
@@ -134,3 +146,41 @@ def test_two_workers_on_one_shared_target_find_what_one_finds(tmp_path: Path) ->
     _assert_budget_kept(two, 2 * (BUDGET // 2))  # each worker's share is BUDGET // 2
     _assert_state_unchanged(one)
     _assert_state_unchanged(two)
+
+
+def _replay_each(targets: Path, report_dir: Path) -> str:
+    """Every exported PoC replayed alone (``authfuzz repro``), on the testbed the run left."""
+    pocs = sorted((report_dir / "pocs").glob("*.toml"))
+    assert pocs, "no PoC was exported"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "authfuzz.cli", "repro", *map(str, pocs),
+            "--target", TARGET, "--targets-file", str(targets),
+        ],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    return completed.stdout + completed.stderr
+
+
+def test_every_finding_of_two_workers_on_a_destructive_build_replays_alone(tmp_path: Path) -> None:
+    """Two workers on one build that still has the unscoped bulk delete: one worker's bulk
+    delete must never be blamed on the other's rejected request, every reported finding's PoC
+    must replay VULNERABLE on its own, and custody must leave the target as it was, each
+    deleted file put back once."""
+    run = _gate_shared_testbed(
+        tmp_path / "n2",
+        2,
+        defects=("unscoped-bulk-delete", "guest-fallthrough"),
+        select=("-k", "test_auth_branches or test_bulk_delete_scope"),
+        then=_replay_each,
+    )
+    assert run.returncode == 1, run.output[-3000:]
+    branches = {branch for _, branch, _, _ in run.findings}
+    assert "wrong-key" in branches, branches
+    assert any(b.startswith("bulk-filter:") for b in branches), branches
+    # Only branches that really reach a write on this build: nothing blamed on a 401.
+    assert not branches & {"unknown-user", "legacy-query", "no-credentials"}, branches
+    exported = run.after.count("\n  => ")
+    assert exported and run.after.count("\n  => VULNERABLE") == exported, run.after[-3000:]
+    _assert_state_unchanged(run)  # nothing "could not be undone"

@@ -69,6 +69,17 @@ NO_POC: dict[str, str] = {
     "v2-basic-auth": "its credential is base64(username:password) and a placeholder cannot be "
     "base64-encoded, so no PoC can carry a real Basic credential without a literal secret",
     **{
+        switch: "its request names an object a PoC cannot name (another file's URL, the latest "
+        "or a published release, a file that holds a download button): tests/harness/"
+        "test_engine.py sends it, and the whole-state read finds the damage it does elsewhere"
+        for switch in (
+            "download-button-handover",
+            "nested-release-by-slug",
+            "latest-handover-on-delete",
+            "url-swap-keeps-sidecars",
+        )
+    },
+    **{
         switch: "a route-surface defect: the route suite finds it (tests/harness/"
         "test_route_defects.py); no historical report exploited it, so there is no PoC to replay"
         for switch in (

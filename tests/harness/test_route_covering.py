@@ -16,8 +16,8 @@ import pytest
 
 from authfuzz.api_shapes import canonical_path, detail_target, list_resource
 from authfuzz.branches import Api
+from authfuzz.canaries import CanarySet
 from authfuzz.client.guard import could_touch_others
-from authfuzz.state import CanarySet
 from authfuzz.surface.covering import GROUPS, covering
 from authfuzz.surface.requests import route_request
 from authfuzz.surface.table import (
@@ -55,7 +55,14 @@ def _canaries() -> CanarySet:
             "url": "https://www.python.org/ftp/x.tgz",
         }
 
-    return CanarySet("n", obj("os", 11), obj("release", 12), obj("release_file", 13))
+    return CanarySet(
+        "n",
+        {
+            "os": obj("os", 11),
+            "release": obj("release", 12),
+            "release_file": obj("release_file", 13),
+        },
+    )
 
 
 def test_the_documented_cells_are_exactly_the_spec_operations() -> None:

@@ -17,7 +17,13 @@ from tests.harness.gate import run_gate, write_targets
 
 pytestmark = pytest.mark.slow
 
-SUBSET = ("-k", "test_identity_probe or test_branch_example")
+# Branches whose forms the web server passes to the API: a header with a control character
+# (some sub-forms of other branches) is answered by waitress itself, before the request log.
+SUBSET = (
+    "-k",
+    "test_identity_probes or (test_branch_never_writes and "
+    "(no-credentials or non-staff or inactive or legacy-query or session-cookie))",
+)
 BUDGET = 100_000
 
 
@@ -72,7 +78,8 @@ def test_findings_are_announced_live_and_summarised_on_one_screen(tmp_path: Path
         "0.001",
         "-rN",
         "-v",  # cancels run_gate's -q: the default verbosity of authfuzz run, header included
-        *SUBSET,
+        "-k",
+        "test_identity_probes or test_branch_never_writes",
         select="suites/test_auth_branches.py",
     )
     assert run.returncode == 1, run.output[-3000:]
@@ -90,7 +97,7 @@ def test_findings_are_announced_live_and_summarised_on_one_screen(tmp_path: Path
     assert len(screen) <= 24, "\n".join(screen)
     text = "\n".join(screen)
     assert re.search(r"no-unauthenticated-write\s+wrong-key\s+\d+ finding", text)
-    assert "reproduce the first (wrong-key" in text
+    assert re.search(r"reproduce the first \([\w-]+, (POST|DELETE) /api/v1/", text), text
     assert "replay    authfuzz repro" in text
 
 

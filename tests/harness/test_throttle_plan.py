@@ -37,7 +37,7 @@ PRINCIPALS = Principals(
         Principal("user", "user", Role.USER, api_key="u" * 40, token="v" * 40),
     )
 )
-EXPLICIT = [f"suites/test_url_policy.py::test_url_category_example[{n}]" for n in range(100)]
+EXPLICIT = [f"suites/test_url_policy.py::test_url_categories_never_stored[{n}]" for n in range(100)]
 FUZZED = [
     f"suites/test_auth_branches.py::test_fuzzed_attempts_never_write[op{n}]" for n in range(10)
 ]
@@ -56,7 +56,7 @@ def _plan_line(run: GateRun) -> str:
 
 
 def test_the_plan_sums_measured_costs_against_the_targets_limits() -> None:
-    per_url = costs.PER_TEST["test_url_category_example"]["v2 trusted"]
+    per_url = costs.PER_TEST["test_url_categories_never_stored"]["v2 trusted"]
     per_example = costs.PER_EXAMPLE["test_fuzzed_attempts_never_write"]["v2 trusted"]
     result = plan(EXPLICIT + FUZZED, 8, PRINCIPALS, PYTHON_ORG)
     admin = next(line for line in result.lines if line.bucket.label == "v2 admin")
@@ -97,7 +97,7 @@ def test_throttles_in_targets_toml() -> None:
         parse_throttles({"v1": "600 per hour"})
 
 
-TIGHTER = '\n[targets.real.throttles]\nv2_user = "2400/day"\n'  # a deployment's own limit
+TIGHTER = '\n[targets.real.throttles]\nv2_user = "900/day"\n'  # a deployment's own limit
 
 
 def _tighter(path: Path) -> Path:
@@ -130,7 +130,7 @@ def test_a_run_that_does_not_fit_stops_before_it_starts(tmp_path: Path) -> None:
         logged = info.logged_requests()
     assert run.returncode == 2, run.output[-3000:]
     stop = [line for line in run.output.splitlines() if "does not fit its throttles" in line]
-    assert stop and re.search(r"v2 admin [\d,]+ of 2,400/day \([\d,]+ over\)", stop[0])
+    assert stop and re.search(r"v2 admin [\d,]+ of 900/day \([\d,]+ over\)", stop[0])
     assert "--fit-throttle" in stop[0]
     assert {r["method"] for r in logged} == {"GET"}  # custody read the target; nothing else
     assert "PASS" not in run.output and "authfuzz: GATE" not in run.output
@@ -176,7 +176,7 @@ def test_a_long_retry_after_ends_the_affected_checks_at_once(tmp_path: Path) -> 
             "--target",
             "real",
             "-k",
-            "test_identity_probe and v2",
+            "test_identity_probes and v2",
             select="suites/test_auth_branches.py",
         )
         took = time.monotonic() - started
@@ -185,9 +185,9 @@ def test_a_long_retry_after_ends_the_affected_checks_at_once(tmp_path: Path) -> 
     summary = json.loads((run.report_dir / "findings.json").read_text())["summary"]
     assert summary["findings"] == 0
     not_checked = summary["not_checked"]
-    assert not_checked["count"] >= 2 and set(not_checked["by_cause"]) == {"throttle"}
-    assert any("Retry-After" in t["reason"] for t in not_checked["tests"])
-    assert any("bucket is closed" in t["reason"] for t in not_checked["tests"])
+    # The one check of every v2 probe: its anonymous probes hit the closed bucket.
+    assert not_checked["count"] == 1 and set(not_checked["by_cause"]) == {"throttle"}
+    assert "Retry-After" in not_checked["tests"][0]["reason"], not_checked
     assert len(throttled) == 1  # asked once; the bucket was then left alone
     assert took < 60, took
 
@@ -200,6 +200,6 @@ def test_max_seconds_stops_in_time_and_says_what_was_not_checked(tmp_path: Path)
     assert run.returncode == 1, run.output[-3000:]
     assert took < 40, took
     summary = json.loads((run.report_dir / "findings.json").read_text())["summary"]
-    assert summary["not_checked"]["by_cause"].get("time", 0) > 100
+    assert summary["not_checked"]["by_cause"].get("time", 0) > 30
     assert re.search(r"not checked: \d+ \(time \d+\); not a pass", run.output)
     assert summary["target_state"]["unchanged"]  # what the cut-off checks made is gone

@@ -25,9 +25,9 @@ import pytest
 import tbkit
 
 from authfuzz.branches import Api
+from authfuzz.canaries import CanarySet, create_canaries, remove_canaries
 from authfuzz.client import ApiResponse, Client
 from authfuzz.principals import Principal
-from authfuzz.canaries import CanarySet, create_canaries, remove_canaries
 from authfuzz.state import Reader, new_nonce
 from authfuzz.surface.requests import route_request
 from authfuzz.surface.table import Caller, RouteCell, all_cells, expected, may_write
