@@ -111,6 +111,10 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--max-seconds", str(args.max_seconds)]
     if args.workers:
         pytest_args += ["-n", args.workers]
+        if not any(a == "--dist" or a.startswith("--dist=") for a in args.pytest_args):
+            # A few checks take far longer than the rest (the Schemathesis batches): a worker
+            # that is done takes over another's queue instead of waiting at the end.
+            pytest_args += ["--dist", "worksteal"]
     code = int(pytest.main(pytest_args + args.pytest_args))
     return {0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 2}.get(code, 1)
 

@@ -6,8 +6,9 @@ bulk delete. Two ways in, one way back:
 
 - ``around``: the client asks for it around every request that ``guard`` says could reach
   beyond the run's own objects. It holds the run's exclusive lock (nothing else of the run is
-  in flight), reads what the request could reach just before and just after it, and puts back
-  whatever of someone else's it deleted or changed, before the next check reads it;
+  in flight), reads what the request could reach just before (free when this process knows
+  it) and just after it, and puts back whatever of someone else's it deleted or changed,
+  before the next check reads it;
 - ``put_back``: the check engine asks for it, under the same lock, after a batch of trials
   changed what it may not: every object of someone else's goes back to how the run found it
   (``baseline``, the start of the run), what the batch created is removed.
@@ -28,7 +29,7 @@ from authfuzz.custody.lock import RunLock
 from authfuzz.custody.reconcile import Reconciliation, reconcile
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
-from authfuzz.world import Entry, World
+from authfuzz.world import World
 
 Key = tuple[str, int]
 
@@ -63,8 +64,6 @@ class Protector:
             yield None
             return
         with self.lock.exclusive():
-            if self.lock.shared_with_others:
-                self.reader.forget()
             try:
                 before = self.reader.world(reach.resources)
             except NotChecked as error:
@@ -83,13 +82,14 @@ class Protector:
                 try:
                     after = self.reader.world(reach.resources)
                     snapshot.after = after
+                    start = self.baseline()
                     done = reconcile(
                         self.reader,
-                        before,
+                        _as_found(before, start),
                         after,
                         self.ledger,
                         remove_ours=False,
-                        start=self.baseline(),
+                        start=start,
                     )
                     snapshot.restored = len(done.restored) + len(done.failed)
                     self.log.extend(done)
@@ -107,7 +107,7 @@ class Protector:
                 self.reader.forget()
             now = self.reader.world()
             start = self.baseline()
-            want = before if start is None else before.with_entries(_found(start, before))
+            want = _as_found(before, start)
             removable = set(created)
             done = reconcile(
                 self.reader,
@@ -122,7 +122,11 @@ class Protector:
             return done
 
 
-def _found(start: World, before: World) -> list[Entry]:
-    """The start's entries of the objects ``before`` also has: someone else's object goes back
-    to how the run found it, not to how an earlier batch may have left it."""
-    return [entry for entry in start.objects() if entry.slug in before.table(entry.resource)]
+def _as_found(before: World, start: World | None) -> World:
+    """``before`` with someone else's objects as the run found them: what an object goes back
+    to is never how an earlier read (perhaps older than another process's damage, or its
+    repair) happened to see it."""
+    if start is None:
+        return before
+    found = [entry for entry in start.objects() if entry.slug in before.table(entry.resource)]
+    return before.with_entries(found)

@@ -191,8 +191,8 @@ class Engine:
         else:
             hold = self.lock.exclusive() if exclusive else self.lock.shared()
             with hold:
-                if exclusive and self.lock.shared_with_others:
-                    reader.forget()
+                # What this process knows may be older than another process's writes: those
+                # make the batch dirty, never a finding (its replay alone decides).
                 before = reader.world()
                 responses = self._send(shots)
                 after = reader.world()
