@@ -43,10 +43,5 @@ def conclude(verdicts: Iterable[Verdict]) -> None:
         pytest.skip(every[0].reason)
 
 
-def settle(verdict: Verdict) -> None:
-    """One verdict ends the test: ``conclude`` of just it."""
-    conclude([verdict])
-
-
 def not_checked(error: NotChecked) -> Verdict:
     return Verdict.not_checked(error.reason, error.cause)

@@ -398,10 +398,7 @@ def authfuzz_engine(
     authfuzz_custody: Protector | None,
 ) -> Engine:
     """The check engine of this process: every suite's trials go through it."""
-    protector = authfuzz_custody
-    engine = Engine(
-        authfuzz_workbench, lock=protector.lock if protector else None, protector=protector
-    )
+    engine = Engine(authfuzz_workbench, protector=authfuzz_custody)
     request.config.stash[_ENGINE] = engine
     return engine
 

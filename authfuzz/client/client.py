@@ -68,9 +68,6 @@ class Client:
         self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_silence)
         self.transport = Transport(self.base_url, self.policy)
         self.sent = 0
-        # Requests sent (not custody's) that could change state: a check that read its own
-        # objects when this was N knows they are as it read them while it is still N.
-        self.writes_sent = 0
         self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
         self.tally = Tally()  # what each throttle bucket has spent
         self.started = time.monotonic()
@@ -79,10 +76,6 @@ class Client:
         self.protector: Protector | None = None  # installed by custody, when it has begun
         self._sessions: dict[str, str] = {}
         self.purpose = PurposeStack()  # why the next request is sent (requests.json)
-        # resource -> (``sent`` right after its whole list was read, the list): the check's
-        # read-back that comes next, with nothing sent in between, is answered from it
-        # (state.Reader)
-        self.fresh_lists: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     def __repr__(self) -> str:
         return f"Client({self.target.name!r} at {self.base_url}, {self.sent} requests sent)"
@@ -106,10 +99,6 @@ class Client:
         )
         if custody:
             return self._exchange(request, custody=True)
-        names = request.header_names()
-        params = tuple(name for name, _ in request.query)
-        if could_change_state(request.method, names, request.has_body, params):
-            self.writes_sent += 1
         self.ledger.note(request)
         reach = self.reach_of(request)
         if reach is None:

@@ -96,19 +96,17 @@ class _Batch:
 
 class Engine:
     def __init__(
-        self,
-        bench: Workbench,
-        *,
-        lock: RunLock | None = None,
-        protector: Protector | None = None,
-        max_batch: int = MAX_BATCH,
+        self, bench: Workbench, *, protector: Protector | None = None, max_batch: int = MAX_BATCH
     ) -> None:
+        """``protector``: custody's, with the run's lock on the target; by default one of this
+        process alone (no other process shares the target, nothing to go back to but what a
+        batch saw before)."""
         self.bench = bench
         self.client = bench.client
-        self.lock = lock or RunLock()
         self.protector = protector or Protector(
-            bench.reader.sharing(custody=True), bench.client.ledger, self.lock
+            bench.reader.sharing(custody=True), bench.client.ledger
         )
+        self.lock: RunLock = self.protector.lock
         self.max_batch = max_batch
         # Every run's unconfirmed observations, until the plugin ships them with a test report.
         self.unconfirmed: list[Unconfirmed] = []
