@@ -159,6 +159,55 @@ DEFECTS: tuple[Defect, ...] = (
         "new defect class (issue 18): a URL change written by a queryset update that skips "
         "validation, on a file other than the one the body was validated against",
     ),
+    Defect(
+        "nfkc-credentials",
+        "v1: the ApiKey header is re-decoded as UTF-8 and NFKC-normalised before the lookup, "
+        "so a fullwidth (or other compatibility) spelling of the key passes",
+        "new defect class (issue 19, credential bytes): a fix for the 500 on non-ASCII keys "
+        "that normalises the whole credential as Django normalises usernames",
+    ),
+    Defect(
+        "bulk-patch-deletes",
+        'v1: release_file list takes PATCH {"objects": [...], "deleted_objects": [...]}; '
+        "the deleted_objects are removed with no delete authorization",
+        "new defect class (issue 19, body): Tastypie's own list-level body form, whose "
+        "deletions were moved into one queryset delete that skips obj_delete's check",
+    ),
+    Defect(
+        "creatorless-release-writable",
+        "v2: a release may be updated or deleted by its creator; rows with no creator (seeded, "
+        "legacy, made through v1) match the anonymous caller, whose pk is None too",
+        "new defect class (issue 19, object provenance): an ownership rule comparing "
+        "creator_id with request.user.pk, true for None == None",
+    ),
+    Defect(
+        "upload-burst-auth-cache",
+        "v1: release_file remembers an uploader by username for 3 s after a valid request, and "
+        "the next request naming that username passes whatever key it carries",
+        "new defect class (issue 19, moment): an authentication cache keyed by the username "
+        "alone, so the key of the request that hits it is never compared",
+    ),
+    Defect(
+        "upload-checked-after-save",
+        "v2: release-file creates are authorized on the saved file; a refused one's rollback "
+        "fails outside a transaction (500) and the file stays",
+        "new defect class (issue 19, answer): an object check placed after serializer.save(), "
+        "undone with set_rollback(), which only works under ATOMIC_REQUESTS",
+    ),
+    Defect(
+        "patch-checks-sent-urls-only",
+        "v2: a release-file PATCH checks only the URL fields it sends, so the url alone "
+        "(leaving the sidecars) or a sidecar alone is stored against the sidecar rule",
+        "new defect class (issue 19, URL): partial validation of the request body instead "
+        "of the object as it will be stored",
+    ),
+    Defect(
+        "any-key-reads-drafts",
+        "v1: any valid API key, staff or not, reads an unpublished release's detail; "
+        "the list and set/ still hide drafts",
+        "new defect class (issue 19, differential identity): 'has an API key' taken for "
+        "'is a release manager', though every account gets a key",
+    ),
 )
 
 DEFECT_NAMES: frozenset[str] = frozenset(d.name for d in DEFECTS)

@@ -14,7 +14,7 @@ import itertools
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -132,17 +132,20 @@ def call(
     method: str,
     path: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str | bytes] | None = None,
     cookies: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
-    """One request: no redirects followed, no cookie jar carried over, no proxy or .netrc."""
+    """One request: no redirects followed, no cookie jar carried over, no proxy or .netrc.
+
+    A header value may be bytes, sent as they are (a credential in UTF-8, say).
+    """
     with requests.Session() as http:
         http.trust_env = False
         return http.request(
             method,
             info.base_url + path,
-            headers=headers or {},
+            headers=dict(headers or {}),
             cookies=cookies or {},
             allow_redirects=False,
             timeout=TIMEOUT,

@@ -7,17 +7,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from tastypie import fields
 from tastypie.constants import ALL_WITH_RELATIONS
-from tastypie.exceptions import ImmediateHttpResponse, NotFound
-from tastypie.http import HttpBadRequest, HttpNoContent, HttpUnauthorized
-from tastypie.resources import ModelResource
+from tastypie.exceptions import BadRequest, ImmediateHttpResponse, NotFound
+from tastypie.http import HttpAccepted, HttpBadRequest, HttpNoContent, HttpUnauthorized
+from tastypie.resources import ModelResource, convert_post_to_patch
 from tastypie.throttle import BaseThrottle, CacheThrottle
 from tastypie.validation import Validation
 
 from testbed.downloads.api_v1.authentication import (
     ApiKeyOrGuestAuthentication,
+    UploaderAuthentication,
     is_api_key_authenticated,
 )
 from testbed.downloads.api_v1.authorization import OnlyPublishedAuthorization, StaffAuthorization
@@ -220,7 +222,16 @@ class ReleaseFileResource(ModelResource):
     class Meta(DownloadsMeta):
         queryset = ReleaseFile.objects.all()
         resource_name = "downloads/release_file"
-        list_allowed_methods = ["get", "post", "delete"]
+        # HEAD's authentication; the subclass only adds the upload-burst-auth-cache defect.
+        authentication = UploaderAuthentication()
+        # Defect bulk-patch-deletes re-opens the list's PATCH (see patch_list); read when the
+        # URL conf is built, after the settings name the switches.
+        list_allowed_methods = [
+            "get",
+            "post",
+            "delete",
+            *(["patch"] if defect_on("bulk-patch-deletes") else []),
+        ]
         fields = [
             "name",
             "slug",
@@ -270,6 +281,39 @@ class ReleaseFileResource(ModelResource):
             release, _ = Release.objects.update_or_create(slug=value["slug"], defaults=defaults)
             bundle.data["release"] = release  # the field takes an object with a pk as well
         return bundle
+
+    def patch_list(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Defect bulk-patch-deletes: "release tooling replaces a release's files in one request".
+
+        The list takes PATCH again, in Tastypie's own body form: ``{"objects": [...]}`` holds
+        new files, created one by one through ``obj_create`` (so each is authorized, and a
+        refused one rolls the whole request back), and ``deleted_objects`` lists resource URIs
+        to remove. Tastypie deletes each of those through ``obj_delete``, one query per file;
+        this override resolves them with ``get_via_uri`` and deletes them in one queryset
+        delete, on the reading that the batch was authorized with its objects. That
+        authorization only ever runs per object, so ``{"objects": [], "deleted_objects":
+        [...]}`` deletes the listed files for a guest or a non-staff key, past both the delete
+        authorization and the one-release scope of the bulk DELETE.
+        """
+        if not defect_on("bulk-patch-deletes"):  # unreachable: the list does not allow PATCH
+            return super().patch_list(request, **kwargs)  # type: ignore[no-any-return]
+        request = convert_post_to_patch(request)
+        deserialized = self.deserialize(
+            request, request.body, format=request.META.get("CONTENT_TYPE", "application/json")
+        )
+        if not isinstance(deserialized, dict) or "objects" not in deserialized:
+            raise BadRequest("Invalid data sent: missing 'objects'")
+        with transaction.atomic():
+            for data in deserialized["objects"]:
+                data = self.alter_deserialized_detail_data(request, data)
+                bundle = self.build_bundle(data=data, request=request)
+                self.obj_create(bundle=bundle)
+            deleted = [
+                self.get_via_uri(uri, request=request).pk
+                for uri in deserialized.get("deleted_objects") or []
+            ]
+            ReleaseFile.objects.filter(pk__in=deleted).delete()
+        return HttpAccepted()
 
     def delete_list(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         """Bulk delete only ever removes the files of one named release."""

@@ -8,6 +8,7 @@ from rest_framework.validators import UniqueValidator
 
 from testbed.downloads.models import OS, Release, ReleaseFile
 from testbed.downloads.switches import defect_on
+from testbed.downloads.url_rules import URL_FIELDS, release_file_url_errors
 
 
 class OSSerializer(serializers.HyperlinkedModelSerializer):
@@ -87,6 +88,8 @@ class ReleaseFileSerializer(serializers.HyperlinkedModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Apply the model's URL rules to the object as it would be after this write."""
+        if defect_on("patch-checks-sent-urls-only") and self.partial and self.instance is not None:
+            return self._validate_sent_urls(attrs)
         candidate = ReleaseFile(pk=self.instance.pk) if self.instance is not None else ReleaseFile()
         if self.instance is not None:
             for field in ReleaseFile._meta.concrete_fields:
@@ -97,4 +100,21 @@ class ReleaseFileSerializer(serializers.HyperlinkedModelSerializer):
             candidate.clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
+        return attrs
+
+    def _validate_sent_urls(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Defect patch-checks-sent-urls-only: "a PATCH is checked for what it changes".
+
+        The URL rules run on the fields the body sends, not on the file as it will be stored:
+        the https rule still holds for each sent field (with the legacy exemption), and sent
+        sidecars must match a sent url; but the url alone is never compared with the stored
+        sidecars, and a sidecar alone with no url is compared with nothing. So a PATCH of the
+        url leaves the sidecars naming the old artifact, and a PATCH of one sidecar may point
+        it at any python.org path.
+        """
+        sent = {field: attrs[field] for field in URL_FIELDS if field in attrs}
+        stored = ReleaseFile.objects.filter(pk=self.instance.pk).values(*URL_FIELDS).first()
+        errors = release_file_url_errors(sent, stored)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
