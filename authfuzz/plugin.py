@@ -30,6 +30,8 @@ from authfuzz.custody.ledger import Ledger
 from authfuzz.custody.lock import RunLock
 from authfuzz.custody.protector import Protector
 from authfuzz.custody.reconcile import Reconciliation
+from authfuzz.dimension_matrix import PROPERTY as DIMENSION_PROPERTY
+from authfuzz.dimension_matrix import DimensionMark, DimensionMatrix
 from authfuzz.engine.engine import Engine, Unconfirmed
 from authfuzz.findings import Finding, FindingError
 from authfuzz.layout import SUITES
@@ -145,6 +147,7 @@ class RunState:
 
     matrix: Matrix = field(default_factory=Matrix)
     routes: RouteMatrix = field(default_factory=RouteMatrix)
+    dimensions: DimensionMatrix = field(default_factory=DimensionMatrix)
     findings: list[Finding] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     tests: OutcomeCounts = field(default_factory=OutcomeCounts)
@@ -437,6 +440,15 @@ def pytest_configure_node(node: Any) -> None:
     if files is not None:
         node.workerinput[RELEASE_FILES_INPUT] = files
     node.workerinput[DEADLINE_INPUT] = node.config.stash.get(_DEADLINE, None)
+
+
+@pytest.fixture
+def authfuzz_dimension_marks(record_property: Any) -> Iterator[list[DimensionMark]]:
+    """Input-space marks a test produced; recorded for the dimension matrix when it ends."""
+    marks: list[DimensionMark] = []
+    yield marks
+    for mark in marks:
+        record_property(DIMENSION_PROPERTY, mark.to_json())
 
 
 @pytest.fixture
@@ -759,6 +771,8 @@ class RunCollector:
                 self.state.matrix.add(Cell.from_json(value))
             elif name == ROUTE_PROPERTY:
                 self.state.routes.add(RouteMark.from_json(value))
+            elif name == DIMENSION_PROPERTY:
+                self.state.dimensions.add(DimensionMark.from_json(value))
             elif name == FINDING_PROPERTY:
                 self.state.with_findings.add(_test_of(report))
                 self._add_finding(Finding.from_dict(json.loads(value)))
@@ -956,15 +970,27 @@ class RunCollector:
             requests_path, data, self.state.spent_by_test, self.state.purposes_by_test
         )
         routes = self.state.routes.render() if self.state.routes else ""
+        space = self.state.dimensions
+        dimensions = space.render() if space else ""
         markdown_report.write(
-            markdown_path, findings, data, matrix.render() + (f"\n\n{routes}" if routes else "")
+            markdown_path,
+            findings,
+            data,
+            matrix.render()
+            + (f"\n\n{routes}" if routes else "")
+            + (f"\n\n{dimensions}" if dimensions else ""),
         )
         coverage_path.write_text(
-            matrix.render_detailed() + (f"\n\nroute surface\n{routes}" if routes else "") + "\n",
+            matrix.render_detailed()
+            + (f"\n\nroute surface\n{routes}" if routes else "")
+            + (f"\n\ninput space (dimension x cell)\n{space.render_detailed()}" if space else "")
+            + "\n",
             encoding="utf-8",
         )
         sarif_report.write(sarif_path, findings, data, matrix)
-        html_report.write(html_path, findings, data, matrix, routes)
+        html_report.write(
+            html_path, findings, data, matrix, routes, space.render_detailed() if space else ""
+        )
         target = self.config.stash.get(_TARGET, None)
         principals = target.principals if target is not None else None
         # Each finding also becomes a PoC file that ``authfuzz repro`` replays.
@@ -983,6 +1009,9 @@ class RunCollector:
         if self.state.routes:
             terminalreporter.section("authfuzz: route surface (spelling x method)")
             terminalreporter.write_line(self.state.routes.render())
+        if self.state.dimensions:
+            terminalreporter.section("authfuzz: input space (dimension x cell)")
+            terminalreporter.write_line(self.state.dimensions.render())
         summary = self.summary
         terminalreporter.section(
             terminal_report.title(summary),

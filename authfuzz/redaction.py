@@ -6,7 +6,9 @@ leaks 39 of 40 characters, so any run of characters that shares a long stretch
 with a secret is masked as well, including inside Basic credentials. Keys and
 tokens get one more pass: a strategy may split a key with a character that ends
 a token (a fullwidth space, say), so any fragment of ``FRAGMENT`` characters of
-a key, wherever it stands, is masked too.
+a key, wherever it stands, is masked too; and it is looked for in the text as Unicode's
+compatibility folding (NFKC) reads it, so the key spelt in fullwidth or mathematical digits,
+which a normalising server takes for the key itself, is masked as the key.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from authfuzz.principals import Principals
@@ -55,13 +58,14 @@ class Redactor:
         }
 
     def _fragment_mask(self, text: str) -> list[bool]:
-        lowered = text.lower()
+        folded, origin = _folded(text)
         masked = [False] * len(text)
         for fragment in self._key_fragments():
-            start = lowered.find(fragment)
+            start = folded.find(fragment)
             while start != -1:
-                masked[start : start + FRAGMENT] = [True] * FRAGMENT
-                start = lowered.find(fragment, start + 1)
+                for at in origin[start : start + FRAGMENT]:
+                    masked[at] = True
+                start = folded.find(fragment, start + 1)
         return masked
 
     def _mask_key_fragments(self, text: str) -> str:
@@ -110,6 +114,20 @@ class Redactor:
             for m in _TOKEN.finditer(text)
             if not m.group(0).startswith("{principal.")
         )
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """``text`` lower-cased as NFKC reads it, and for each folded character the index of the
+    character of ``text`` it came from."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        fold = unicodedata.normalize("NFKC", char).lower()
+        out.append(fold)
+        origin += [index] * len(fold)
+    return "".join(out), origin
 
 
 def _decoded(token: str) -> str | None:

@@ -34,7 +34,7 @@ from authfuzz.outcomes import conclude, status
 from strategies.auth import example_attempt, negative_attempts, positive_attempt, unavailable_reason
 from strategies.subforms import branch_cells
 
-FUZZED_PER_EXAMPLE = 10  # attempts per Hypothesis example: one batch
+FUZZED_PER_EXAMPLE = 20  # attempts per Hypothesis example: one batch
 PRODUCTION_SKIP = "production target: writes are replaced by identity probes"
 
 
@@ -92,15 +92,18 @@ def test_branch_never_writes(
 
 @given(data=st.data())
 def test_fuzzed_attempts_never_write(
-    authfuzz_engine: Engine, auth_api: Api, authfuzz_cells: list[Cell], data: st.DataObject
+    authfuzz_engine: Engine, authfuzz_cells: list[Cell], data: st.DataObject
 ) -> None:
+    """Attempts of any branch against any write operation of either API, a batch an example."""
     target = authfuzz_engine.bench.target
     if target.is_production:
         pytest.skip(PRODUCTION_SKIP)
-    operations = _operations(authfuzz_engine, auth_api)
+    operations = write_operations(target.spec)
     pairs = data.draw(
         st.lists(
-            st.tuples(st.sampled_from(operations), negative_attempts(target.principals, auth_api)),
+            st.sampled_from(operations).flatmap(
+                lambda op: negative_attempts(target.principals, op.api).map(lambda a: (op, a))
+            ),
             min_size=FUZZED_PER_EXAMPLE,
             max_size=FUZZED_PER_EXAMPLE,
         ),
@@ -109,12 +112,8 @@ def test_fuzzed_attempts_never_write(
     planned: list[tuple[Trial, Cell]] = []
     for n, (op, attempt) in enumerate(pairs):
         assert attempt.branch is not None
-        planned.append(
-            (
-                NegativeWrite(op, attempt, f"draw {n}"),
-                Cell(auth_api.value, attempt.branch.slug, op.column, ""),
-            )
-        )
+        cell = Cell(op.api.value, attempt.branch.slug, op.column, "")
+        planned.append((NegativeWrite(op, attempt, f"draw {n}"), cell))
     _run(authfuzz_engine, authfuzz_cells, planned)
 
 

@@ -6,17 +6,17 @@ links); the harness brings everything else, unchanged: the one client, the targe
 and URL strategies, the check engine and the findings (``authfuzz.openapi``,
 ``authfuzz.checks.openapi``).
 
-Three tests per API, one job each:
+Three tests, one job each:
 
 - ``test_negative_attempts_never_write``: each Hypothesis example draws a batch of cases from
-  every state-changing operation of the API, each dressed in an attempt drawn from
+  every state-changing operation of both APIs, each dressed in an attempt drawn from
   ``strategies.auth.negative_attempts`` (never Schemathesis's own invalid credential). Judged by
   the engine on the whole state read back: any change, or a 2xx to a write, is a finding; a 400
   is never evidence.
 - ``test_staff_url_writes_store_only_allowed_urls``: the release-file writes as trusted staff,
   their URL fields drawn from ``strategies.urls.url_cases``: no URL the policy rejects may be
   stored anywhere.
-- ``test_stateful_chains``: ``schema.as_state_machine()`` as trusted staff, following the
+- ``test_stateful_chains`` (one per API): ``schema.as_state_machine()`` as trusted staff, following the
   spec's links from each create to the detail operations of what it made, each step a trial
   of the engine, judged by it and by Schemathesis's stateful checks.
 
@@ -30,7 +30,7 @@ How cases are generated and aimed:
   also makes URL fields legal, since the URL policy is not what it is about. So only the
   credential can explain a rejection, and a case never touches anyone else's data.
 - Cases are drawn with ``APIOperation.as_strategy()`` inside the test's own ``@given``, a batch
-  per example, so that the engine judges many cases with one read; one pytest item per API.
+  per example, so that the engine judges many cases with one read.
   ``max_examples`` comes from the active Hypothesis profile (dev 15, ci 8, deep 300); the
   stateful run takes an eighth as many scenarios of at most ``STATEFUL_STEPS`` steps per API.
 - Production targets: every test here writes, so all are skipped at collection with the reason
@@ -90,8 +90,8 @@ from strategies.urls import url_cases
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
 WRITES = ("create", "update", "partial_update", "destroy", "bulk_destroy")
 URL_KINDS = ("create", "update", "partial_update")
-CASES_PER_EXAMPLE = 10  # negative cases per Hypothesis example: one batch
-URL_CASES_PER_EXAMPLE = 4
+CASES_PER_EXAMPLE = 20  # negative cases per Hypothesis example: one batch
+URL_CASES_PER_EXAMPLE = 8
 
 
 def _max_examples() -> int:
@@ -99,12 +99,17 @@ def _max_examples() -> int:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One item per API (the engine judges a batch of cases from all its operations at once)."""
-    if "openapi_api" not in metafunc.fixturenames:
+    """The stateful chains: one item per API (a chain stays within its API); the batches draw
+    from both APIs (``both``). On production every item is skipped at collection."""
+    names = set(metafunc.fixturenames) & {"openapi_api", "openapi_scope"}
+    if not names:
         return
     target = configured_target(metafunc.config)
     marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
-    metafunc.parametrize("openapi_api", [pytest.param(a, id=a.value, marks=marks) for a in Api])
+    if "openapi_api" in names:
+        metafunc.parametrize("openapi_api", [pytest.param(a, id=a.value, marks=marks) for a in Api])
+    if "openapi_scope" in names:
+        metafunc.parametrize("openapi_scope", [pytest.param("both", marks=marks)])
 
 
 @pytest.fixture(scope="session")
@@ -145,13 +150,22 @@ def _judge(engine: Engine, trials: list[CaseTrial], wrapped: list[Trial]) -> Non
 
 @given(data=st.data())
 def test_negative_attempts_never_write(
-    authfuzz_engine: Engine, openapi_api: Api, openapi_document: Any, data: st.DataObject
+    authfuzz_engine: Engine, openapi_scope: str, openapi_document: Any, data: st.DataObject
 ) -> None:
+    """Cases of every write operation of both APIs, each with a negative attempt for its API."""
     principals = authfuzz_engine.bench.target.principals
-    operations = _operations(openapi_document, openapi_api, WRITES, authfuzz_engine)
+    operations = [
+        (api, op)
+        for api in Api
+        for op in _operations(openapi_document, api, WRITES, authfuzz_engine)
+    ]
     drawn = data.draw(
         st.lists(
-            st.tuples(_cases(operations), negative_attempts(principals, openapi_api)),
+            st.sampled_from(operations).flatmap(
+                lambda pair: st.tuples(
+                    pair[1].as_strategy(), negative_attempts(principals, pair[0])
+                )
+            ),
             min_size=CASES_PER_EXAMPLE,
             max_size=CASES_PER_EXAMPLE,
         ),
@@ -163,16 +177,20 @@ def test_negative_attempts_never_write(
 
 @given(data=st.data())
 def test_staff_url_writes_store_only_allowed_urls(
-    authfuzz_engine: Engine, openapi_api: Api, openapi_document: Any, data: st.DataObject
+    authfuzz_engine: Engine, openapi_scope: str, openapi_document: Any, data: st.DataObject
 ) -> None:
+    """The release-file writes of both APIs as staff, their URL fields drawn from the URL cases."""
     target = authfuzz_engine.bench.target
-    operations = _operations(
-        openapi_document, openapi_api, URL_KINDS, authfuzz_engine, url_only=True
-    )
-    staff = positive_attempt(target.principals, openapi_api)
+    operations = [
+        (api, op)
+        for api in Api
+        for op in _operations(openapi_document, api, URL_KINDS, authfuzz_engine, url_only=True)
+    ]
     drawn = data.draw(
         st.lists(
-            st.tuples(_cases(operations), url_cases(target.url_prefix)),
+            st.tuples(st.sampled_from(operations), url_cases(target.url_prefix)).flatmap(
+                lambda x: st.tuples(x[0][1].as_strategy(), st.just(x[0][0]), st.just(x[1]))
+            ),
             min_size=URL_CASES_PER_EXAMPLE,
             max_size=URL_CASES_PER_EXAMPLE,
         ),
@@ -184,11 +202,11 @@ def test_staff_url_writes_store_only_allowed_urls(
         CaseTrial(
             f"url case {n}",
             case,
-            staff,
+            positive_attempt(target.principals, api),
             UrlExpectation(url.field, url.category, url.fields, url.accepted),
             slot=n,
         )
-        for n, (case, url) in enumerate(drawn)
+        for n, (case, api, url) in enumerate(drawn)
     ]
     _judge(authfuzz_engine, trials, list(trials))
 

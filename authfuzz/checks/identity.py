@@ -56,3 +56,58 @@ class IdentityProbe:
             answer=AnswerCheck("identity-probe", identity_probe.revealed(str(draft["slug"]))),
             aim=frozenset({("release", pk)}),
         )
+
+
+@dataclass(frozen=True)
+class RevealRead:
+    """The identity dimension: a read under a negative identity, which may see no more than an
+    anonymous caller sees. Anonymous sees published releases only (release-api.md 2.5); so no
+    unpublished release's slug may be in the answer, through any read
+    (``strategies.dimensions.READS``): the draft's detail, the release list, the list filtered
+    for drafts, v1's ``set/`` of a draft and a published release."""
+
+    read: str
+    attempt: Attempt
+
+    @property
+    def key(self) -> str:
+        return f"identity {self.read} {self.attempt.api.value} {self.attempt.description} {'+'.join(self.attempt.labels)}"
+
+    def shoot(self, bench: Workbench) -> Shot:
+        api, attempt = self.attempt.api, self.attempt
+        if attempt.form or attempt.override_via:
+            raise NotApplicableError("needs a write to carry its credential")
+        if attempt.session_of and bench.target.is_production:
+            raise NotApplicableError("getting a session cookie needs a login POST")
+        draft = bench.draft_release()
+        if draft is None:
+            raise NotApplicableError("the target has no unpublished release to probe with")
+        known = bench.reader.world()
+        hidden = sorted(
+            e.slug for e in known.table("release").values() if not e.fields.get("is_published")
+        )
+        published = [e.pk for e in known.table("release").values() if e.fields.get("is_published")]
+        pk = pk_from_uri(str(draft["resource_uri"]))
+        base = f"/api/{api.value}/downloads/release/"
+        query: tuple[tuple[str, str], ...] = (("limit", "0"),) if api is Api.V1 else ()
+        if self.read == "release-detail":
+            path = f"{base}{pk}/"
+        elif self.read == "release-list":
+            path = base
+        elif self.read == "release-list-unpublished":
+            path, query = base, (*query, ("is_published", "false"))
+        elif self.read == "release-set" and api is Api.V1:
+            path = f"{base}set/{pk};{published[0] if published else pk}/"
+        else:
+            raise NotApplicableError(f"{self.read} is not a read of {api.value}")
+        request = with_attempt(ApiRequest("GET", path, query=query), attempt, bench.session_cookie)
+        return Shot(
+            request,
+            no_unauthenticated_write.INVARIANT,
+            attempt.branch_slug,
+            f"GET {base}{'{draft}/' if self.read == 'release-detail' else ''}",
+            labels=(attempt.description, *attempt.labels, f"identity:{self.read}"),
+            session_of=attempt.session_of,
+            answer=AnswerCheck("identity-probe", identity_probe.revealed_any(hidden)),
+            aim=frozenset({("release", pk)}),
+        )

@@ -154,7 +154,7 @@ class UrlWrite:
 
 def url_pool(bench: Workbench) -> _Pool:
     """The process's pool of release files that URL writes may change, one slot a trial."""
-    return bench.kept(POOL, lambda: _make_pool(bench), _Pool.remove, _Pool.keys)
+    return bench.kept(POOL, lambda: _make_pool(bench, POOL_SIZE), _Pool.remove, _Pool.keys)
 
 
 def slot(bench: Workbench, n: int) -> dict[str, Any]:
@@ -190,7 +190,9 @@ class _Pool:
                 self.reader.delete(resource, pk)
 
 
-def _make_pool(bench: Workbench) -> _Pool:
+def _make_pool(bench: Workbench, size: int, *, sidecars: bool = False) -> _Pool:
+    """``size`` files on an OS and a release of their own; with ``sidecars``, each with all
+    five sidecars matching its url, as a release publishes a file."""
     reader, prefix = bench.reader, bench.target.url_prefix
     nonce = new_nonce()
     with bench.client.purpose.of(Purpose.CANARY):
@@ -211,7 +213,9 @@ def _make_pool(bench: Workbench) -> _Pool:
             reader, pk_from_uri(os_obj["resource_uri"]), pk_from_uri(release["resource_uri"]), []
         )
         try:
-            for n in range(POOL_SIZE):
+            for n in range(size):
+                url = f"{prefix}ftp/authfuzz/{nonce}/slot-{n}.tgz"
+                matching = {k: url + s for k, s in SIDECAR_SUFFIXES.items()} if sidecars else {}
                 pool.files.append(
                     reader.create(
                         "release_file",
@@ -220,7 +224,8 @@ def _make_pool(bench: Workbench) -> _Pool:
                             "slug": f"authfuzz-url-slot-{n}-{nonce}",
                             "os": reader.url("os", pool.os),
                             "release": reader.url("release", pool.release),
-                            "url": f"{prefix}ftp/authfuzz/{nonce}/slot-{n}.tgz",
+                            "url": url,
+                            **matching,
                         },
                     )
                 )
@@ -228,3 +233,71 @@ def _make_pool(bench: Workbench) -> _Pool:
             pool.remove()
             raise
     return pool
+
+
+# -- the URL dimension: one field of a published file's URLs changed, alone ---------------------
+
+SIDECAR_POOL = "url sidecar pool"
+SIDECAR_POOL_SIZE = 10  # one slot a way, and the file whose URL the last one takes
+
+
+@dataclass(frozen=True)
+class UrlEdit:
+    """Trusted staff changes the URL fields of a file whose five sidecars match its url, one
+    way at a time (``strategies.dimensions.URL_WAYS``): a field alone, the url while the
+    sidecars stay, a sidecar while the url stays, another file's url. Each on a slot of its
+    own. Whatever the server accepts, no release file may then break the policy."""
+
+    way: str
+    slot: int
+
+    @property
+    def key(self) -> str:
+        return f"url {self.way} {self.slot}"
+
+    def shoot(self, bench: Workbench) -> Shot:
+        if bench.target.is_production:
+            raise NotApplicableError("production target: URL writes are never attempted")
+        pool = bench.kept(
+            SIDECAR_POOL,
+            lambda: _make_pool(bench, SIDECAR_POOL_SIZE, sidecars=True),
+            _Pool.remove,
+            _Pool.keys,
+        )
+        files = pool.files
+        current = files[self.slot % len(files)]
+        other = files[(self.slot + 1) % len(files)]
+        pk = pk_from_uri(current["resource_uri"])
+        fresh = f"{bench.target.url_prefix}ftp/authfuzz/{new_nonce()}/moved.tgz"
+        method, body = "PATCH", _url_edit(self.way, current, other, fresh)
+        if self.way in ("url-changed-sidecars-kept", "sidecar-changed-url-kept"):
+            method = "PUT"
+            body = {**{k: current[k] for k in ("name", "slug", "os", "release")}, **body}
+        where = f"{V2}/release_file/{pk}/"
+        request = ApiRequest(method, where, headers=bench.staff_auth(Api.V2), json_body=body)
+        return Shot(
+            request,
+            no_undocumented_write.INVARIANT,
+            f"v2-{method.lower()}:{self.way}",
+            f"{method} {V2}/release_file/{{id}}/",
+            labels=(f"url:{self.way}",),
+            allowed=Allowance(changes=frozenset({("release_file", pk)})),
+            aim=frozenset({("release_file", pk)}),
+            detail=f"way {self.way}",
+        )
+
+
+def _url_edit(
+    way: str, current: dict[str, Any], other: dict[str, Any], fresh: str
+) -> dict[str, Any]:
+    """The body of one way: a new artifact URL alone, a sidecar of another artifact alone,
+    the other file's url with sidecars that match it."""
+    if way == "alone:url" or way == "url-changed-sidecars-kept":
+        return {"url": fresh}
+    if way.startswith("alone:"):
+        field = way.split(":", 1)[1]
+        return {field: fresh + SIDECAR_SUFFIXES[field]}
+    if way == "sidecar-changed-url-kept":
+        return {"url": current["url"], "gpg_signature_file": fresh + ".asc"}
+    url = str(other["url"])
+    return {"url": url, **{name: url + suffix for name, suffix in SIDECAR_SUFFIXES.items()}}

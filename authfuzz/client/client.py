@@ -16,6 +16,7 @@ is sent inside the ``protector``'s snapshot-and-put-back, or refused on a target
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,7 @@ class Client:
         self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_silence)
         self.transport = Transport(self.base_url, self.policy)
         self.sent = 0
+        self._counting = threading.Lock()
         self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
         self.tally = Tally()  # what each throttle bucket has spent
         self.started = time.monotonic()
@@ -208,13 +210,15 @@ class Client:
 
     def _transmission(self, custody: bool = False) -> None:
         if custody:  # custody's few requests put the target back: never refused
-            self.custody_sent += 1
+            with self._counting:
+                self.custody_sent += 1
         else:
             if self.deadline is not None:
                 self.deadline.check()
             self.budget.spend()
         self.rate.wait()
-        self.sent += 1
+        with self._counting:  # a request of the moment dimension is in flight beside another
+            self.sent += 1
 
     def _no_answer(self, what: str) -> None:
         if self.breaker.failed(what, time.monotonic()) is not None:

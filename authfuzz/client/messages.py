@@ -29,6 +29,9 @@ class ApiRequest:
     form: Pairs | None = None  # explicit form pairs; replace ``json_body`` when set
     cookies: Pairs = ()
     body_format: str = "json"  # json | xml | yaml | form | multipart (authfuzz.client.bodies)
+    # Seconds to wait for the answer, when shorter than the policy's: the client gives up and
+    # drops the connection, as a client that hangs up mid-request does (the answer dimension).
+    read_timeout: float | None = None
 
     @property
     def has_body(self) -> bool:

@@ -42,6 +42,7 @@ class Transport:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.prefix = parts.path.rstrip("/")
+        self.connect_timeout = policy.connect_timeout
         hide_query_strings_in_urllib3_logs()
         options: dict[str, Any] = {
             "maxsize": 4,
@@ -61,6 +62,11 @@ class Transport:
 
     def exchange(self, request: ApiRequest, retry: ClientRetry) -> RawResponse:
         headers, body = encode(request)
+        extra: dict[str, Any] = {}
+        if request.read_timeout is not None:
+            extra["timeout"] = urllib3.Timeout(
+                connect=self.connect_timeout, read=request.read_timeout
+            )
         response = self.pool.urlopen(
             request.method,
             self.prefix + request.url_path(),
@@ -70,6 +76,7 @@ class Transport:
             redirect=False,
             assert_same_host=False,
             preload_content=True,
+            **extra,
         )
         return RawResponse(
             status=response.status,

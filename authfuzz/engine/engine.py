@@ -21,10 +21,11 @@ still changing state alone is reported as one finding naming its trials).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from authfuzz.client import ApiResponse, Purpose
+from authfuzz.client import ApiRequest, ApiResponse, Purpose
 from authfuzz.client.guard import Reach
 from authfuzz.custody.lock import RunLock
 from authfuzz.custody.protector import Protector
@@ -128,8 +129,7 @@ class Engine:
         results = Results()
         budget = max_batches if max_batches is not None else 8 + 4 * len(trials)
         work = _Work(self, results, budget)
-        safe: list[Trial] = []
-        risky: list[Trial] = []
+        phases: list[tuple[list[Trial], list[Trial]]] = [([], []), ([], [])]  # (safe, risky)
         alone: list[tuple[Trial, Shot]] = []
         for trial in trials:
             kind = self._kind(trial, results)
@@ -139,16 +139,18 @@ class Engine:
             if label == "alone":
                 alone.append((trial, shot))
             else:
+                safe, risky = phases[1 if shot.last else 0]
                 (risky if label == "risky" else safe).append(trial)
         for group in _apart(alone):
             work.examine(group, exclusive=False, seen=False)
-        if risky and not self.lock.shared_with_others:
-            # Nobody else of the run is on this target: one batch under custody's snapshot costs
-            # one read, where a safe and a risky batch would cost two.
-            safe, risky = [], safe + risky
-        for group, exclusive in ((safe, False), (risky, True)):
-            for start in range(0, len(group), size):
-                work.examine(group[start : start + size], exclusive=exclusive, seen=False)
+        for safe, risky in phases:
+            if risky and not self.lock.shared_with_others:
+                # Nobody else of the run is on this target: one batch under custody's snapshot
+                # costs one read, where a safe and a risky batch would cost two.
+                safe, risky = [], safe + risky
+            for group, exclusive in ((safe, False), (risky, True)):
+                for start in range(0, len(group), size):
+                    work.examine(group[start : start + size], exclusive=exclusive, seen=False)
         self.unconfirmed += results.unconfirmed
         return results
 
@@ -172,13 +174,19 @@ class Engine:
 
     # -- one batch -------------------------------------------------------------------------------
 
-    def batch(self, trials: Sequence[Trial], exclusive: bool) -> _Batch:
+    def batch(self, trials: Sequence[Trial], exclusive: bool, fresh: bool = False) -> _Batch:
+        """Send ``trials`` between two reads of the whole state. ``fresh``: the read before is
+        made inside the window, never taken from what this process last knew; a replay that
+        may become a finding needs it when other processes share the target, or a change one
+        of them made since would be blamed on the trial."""
         shots = [trial.shoot(self.bench) for trial in trials]
         order = sorted(range(len(shots)), key=lambda i: shots[i].order)
         trials = [trials[i] for i in order]
         shots = [shots[i] for i in order]
         risky = any(self.client.reach_of(shot.request) is not None for shot in shots)
         reader = self.bench.reader
+        if fresh and self.lock.shared_with_others:
+            reader.forget()  # read again once the lock is held (by the snapshot, or below)
         if risky:
             with self.protector.around(_EVERYTHING) as snapshot:
                 responses = self._send(shots)
@@ -189,8 +197,11 @@ class Engine:
         else:
             hold = self.lock.exclusive() if exclusive else self.lock.shared()
             with hold:
-                # What this process knows may be older than another process's writes: those
-                # make the batch dirty, never a finding (its replay alone decides).
+                # What this process knows may be older than another process's writes: on a
+                # first sighting those make the batch dirty, never a finding; a replay that may
+                # become one reads afresh (``fresh``).
+                if fresh and self.lock.shared_with_others:
+                    reader.forget()
                 before = reader.world()
                 responses = self._send(shots)
                 after = reader.world()
@@ -204,8 +215,29 @@ class Engine:
         for shot in shots:
             purpose = Purpose.CONTROL if shot.required else Purpose.ATTEMPT
             with self.client.purpose.of(purpose):
-                responses.append(self.client.send(shot.request))
+                for request in shot.prelude:
+                    self.client.send(request)
+                if shot.beside is None:
+                    responses.append(self.client.send(shot.request))
+                else:
+                    responses.append(self._alongside(shot.request, shot.beside))
         return responses
+
+    def _alongside(self, request: ApiRequest, beside: ApiRequest) -> ApiResponse:
+        """``request``, sent while ``beside`` is in flight on another connection."""
+        started = threading.Event()
+
+        def other() -> None:
+            started.set()
+            self.client.send(beside)
+
+        thread = threading.Thread(target=other, daemon=True)
+        thread.start()
+        started.wait(5.0)
+        try:
+            return self.client.send(request)
+        finally:
+            thread.join(self.client.policy.read_timeout + self.client.policy.connect_timeout)
 
     # -- after a batch ---------------------------------------------------------------------------
 
@@ -298,7 +330,7 @@ class _Work:
         if self.results.batches >= self.budget:
             return self._spent(trials, exclusive=exclusive, seen=seen)
         self.results.batches += 1
-        batch = self.engine.batch(trials, exclusive)
+        batch = self.engine.batch(trials, exclusive, fresh=seen)
         judgement = batch.judgement
         for trial, sent in zip(batch.trials, batch.sent, strict=True):
             self.results.seen[trial.key] = Observation(sent, batch.before, batch.after, judgement)
@@ -327,7 +359,7 @@ class _Work:
                 if not again:
                     self._unconfirmed([trial], judgement.answers[index][1])
                 found += again
-            elif sent.response.fault is not None:
+            elif sent.response.fault is not None and not sent.shot.hangs_up:
                 lost.append(trial)
             else:
                 self.results.verdicts.setdefault(trial.key, Verdict.passed())
@@ -393,7 +425,7 @@ class _Work:
                     Verdict.not_checked("the run's batch budget was spent before it", Cause.BUDGET),
                 )
             return 0
-        batch = self.engine.batch(trials, exclusive=True)
+        batch = self.engine.batch(trials, exclusive=True, fresh=True)
         if not batch.judgement.dirty:
             self.engine.tidy(batch)
             self._unconfirmed(trials, "a change seen in a larger batch")

@@ -70,6 +70,18 @@ class Shot:
     # What an allowed create made stays for the caller (a stateful chain's next step needs it);
     # by default the engine removes it once the batch is judged.
     keep: bool = False
+    # The moment: requests sent right before this one (a valid or a failed request by the same
+    # username), and one sent beside it, in flight at the same time. Not judged themselves:
+    # they set the moment; the batch's read judges what the shot did in it.
+    prelude: tuple[ApiRequest, ...] = ()
+    beside: ApiRequest | None = None
+    # The answer dimension: the request hangs up before its answer on purpose, so a lost answer
+    # is what it expects; the read alone decides, and it is never sent twice for it.
+    hangs_up: bool = False
+    # Deletes an object custody could put back only as a copy (new id, new history, the
+    # fields no API shows): sent after every other trial of its check, so that theirs are seen,
+    # and replayed, on the object as it was.
+    last: bool = False
 
 
 class Trial(Protocol):

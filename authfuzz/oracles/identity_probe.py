@@ -30,6 +30,26 @@ def revealed(draft_slug: str) -> Rule:
     return judge
 
 
+def revealed_any(hidden: list[str]) -> Rule:
+    """An answer that names any unpublished release (``hidden``: their slugs), as a list or a
+    detail shows them: more than an anonymous caller sees."""
+
+    def judge(response: Any, aim_changed: bool) -> tuple[str, str] | None:
+        if not 200 <= response.status < 300:
+            return None
+        shown = [slug for slug in hidden if f'"{slug}"' in response.text]
+        if not shown:
+            return None
+        names = ", ".join(repr(s) for s in shown[:3]) + (" ..." if len(shown) > 3 else "")
+        return (
+            "the server showed this identity more than an anonymous caller sees: "
+            "an unpublished release",
+            f"answered {response.status} naming {len(shown)} unpublished release(s): {names}",
+        )
+
+    return judge
+
+
 def route_answer(method: str, detail: bool, offers_actions: bool, draft_slug: str) -> Rule:
     """A read-only route cell's answer to a non-staff caller: the unpublished release shown, a
     HEAD of it answered 200, or (v2) OPTIONS offering write actions."""

@@ -216,7 +216,11 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-acti
 
 
 def render(
-    findings: list[Finding], summary: dict[str, object], matrix: Matrix, routes: str = ""
+    findings: list[Finding],
+    summary: dict[str, object],
+    matrix: Matrix,
+    routes: str = "",
+    dimensions: str = "",
 ) -> str:
     verdict = verdict_of(findings, summary)
     groups = report_groups(findings)
@@ -241,6 +245,7 @@ def render(
         "<main>",
         _coverage(matrix),
         _routes(routes),
+        _dimensions(dimensions),
         _not_checked(summary),
         _contents(groups, len(findings)),
         _findings(groups, len(findings)),
@@ -258,8 +263,9 @@ def write(
     summary: dict[str, object],
     matrix: Matrix,
     routes: str = "",
+    dimensions: str = "",
 ) -> None:
-    path.write_text(render(findings, summary, matrix, routes), encoding="utf-8")
+    path.write_text(render(findings, summary, matrix, routes, dimensions), encoding="utf-8")
 
 
 def _routes(text: str) -> str:
@@ -268,6 +274,16 @@ def _routes(text: str) -> str:
         return ""
     return (
         '<section id="routes"><h2>Coverage: route surface (spelling x method)</h2>'
+        f'<pre class="routes">{escape(text)}</pre></section>'
+    )
+
+
+def _dimensions(text: str) -> str:
+    """The input space's coverage (dimension x cell), every cell as exercised or not."""
+    if not text:
+        return ""
+    return (
+        '<section id="dimensions"><h2>Coverage: the input space (dimension x cell)</h2>'
         f'<pre class="routes">{escape(text)}</pre></section>'
     )
 

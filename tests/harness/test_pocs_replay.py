@@ -80,6 +80,18 @@ NO_POC: dict[str, str] = {
         )
     },
     **{
+        switch: "written blind for issue 19, one per dimension of the input space: "
+        "tests/harness/test_dimension_defects.py finds each by its dimension, under three seeds"
+        for switch in (
+            "nfkc-credentials",
+            "bulk-patch-deletes",
+            "creatorless-release-writable",
+            "upload-checked-after-save",
+            "patch-checks-sent-urls-only",
+            "any-key-reads-drafts",
+        )
+    },
+    **{
         switch: "a route-surface defect: the route suite finds it (tests/harness/"
         "test_route_defects.py); no historical report exploited it, so there is no PoC to replay"
         for switch in (
@@ -90,6 +102,14 @@ NO_POC: dict[str, str] = {
             "v1-set-delete",
         )
     },
+}
+# Switches whose PoCs depend on timing: which steps reopen depends on what the run sent in
+# the seconds before (a valid v1 request by the same username), so only the form of the
+# answer is held to (every PoC FIXED or VULNERABLE, none INCONCLUSIVE).
+MOMENT_DEPENDENT: dict[str, str] = {
+    "upload-burst-auth-cache": "a wrong key passes for three seconds after a valid v1 request by "
+    "the same username: the PoCs whose steps follow a staff step reopen; "
+    "tests/harness/test_dimension_defects.py finds it by its dimension",
 }
 # Which steps are VULNERABLE, where it matters which (the others must stay FIXED).
 VULNERABLE_STEPS: dict[tuple[str, str], set[int]] = {
@@ -179,7 +199,9 @@ def _ids() -> set[str]:
 def test_mapping_names_every_poc_and_every_defect() -> None:
     assert set(DEFECTS_OF) == _ids(), "map each PoC in pocs/ to the defects that reopen it"
     reopening = set().union(*DEFECTS_OF.values())
-    assert reopening | set(NO_POC) == DEFECT_NAMES, "every switch reopens some PoC"
+    assert reopening | set(NO_POC) | set(MOMENT_DEPENDENT) == DEFECT_NAMES, (
+        "every switch reopens some PoC"
+    )
     assert not reopening & set(NO_POC), "a switch with a PoC is no longer in NO_POC"
 
 
@@ -200,6 +222,9 @@ def test_each_defect_reopens_exactly_its_pocs(
     bed: Callable[[str], Bed], capsys: pytest.CaptureFixture[str], defect: str
 ) -> None:
     run = run_repro(capsys, str(POCS), bed=bed(defect))
+    if defect in MOMENT_DEPENDENT:
+        assert set(run.results.values()) <= {"FIXED", "VULNERABLE"}, run.output
+        return
     expected = {poc for poc, defects in DEFECTS_OF.items() if defect in defects}
     assert run.code == (0 if defect in NO_POC else 1), run.output
     assert {poc for poc, r in run.results.items() if r == "VULNERABLE"} == expected, run.output
