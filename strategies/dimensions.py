@@ -299,7 +299,12 @@ URL_WAYS: tuple[str, ...] = (
 )
 # Files of unpublished releases are public at HEAD, in both APIs (release-api.md, known and
 # accepted): the reads are the release's own.
-READS: tuple[str, ...] = ("release-detail", "release-list", "release-list-unpublished", "release-set")
+READS: tuple[str, ...] = (
+    "release-detail",
+    "release-list",
+    "release-list-unpublished",
+    "release-set",
+)
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(
