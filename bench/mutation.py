@@ -10,10 +10,15 @@ one it passes *survived*.
 
 What no request can observe is not the gate's to catch: a mutation inside code that runs only
 while a defect switch is on (``if defect_on(...)`` bodies, a guard's other side, functions
-documented as "Defect ...") is set aside as equivalent by construction, and the count says so.
+documented as "Defect ...") is set aside as equivalent by construction, and the count says so; so is a mutation inside a
+type annotation of a module that postpones their evaluation (``from __future__ import
+annotations``).
 A mutation of the ``defect_on(...)`` test itself is kept: it turns a historical bug back on.
-Every other survivor must be reviewed in ``bench/mutation_review.toml``: either equivalent, with
-the reason no request could observe it, or a blind spot, with the gate's fix and its test.
+Every other survivor must be reviewed in ``bench/mutation_review.toml``: equivalent, with the
+reason no request could observe it; "no invariant", with the reason the change is observable yet
+every invariant the gate holds still holds (a read filter answering 400 for an empty value
+grants no one anything); or a blind spot, with the gate's fix and its test. The score counts
+only the mutants that break an invariant, or may: killed ones and blind spots.
 
 The mutants run in copies of the repository (one per ``--workers``), never in this checkout:
 cosmic-ray changes the file on disk, runs the command and puts the file back.
@@ -93,7 +98,7 @@ def defect_only(source: str) -> tuple[set[int], list[tuple[int, int, int]]]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             doc = ast.get_docstring(node) or ""
             if doc.startswith("Defect "):
-                lines |= _lines(node.body)
+                lines |= _lines([*node.decorator_list, *node.body])
             body = [
                 s for s in node.body if not (isinstance(s, ast.Expr) and s is node.body[0] and doc)
             ]
@@ -119,9 +124,41 @@ def defect_only(source: str) -> tuple[set[int], list[tuple[int, int, int]]]:
     return lines, spans
 
 
+def annotations(source: str) -> list[tuple[int, int, int, int]]:
+    """(line, col, end line, end col) of every annotation, in a module whose annotations are
+    never evaluated (``from __future__ import annotations``): ``X | None`` made ``X + None``
+    there changes a string nobody reads."""
+    tree = ast.parse(source)
+    postponed = any(
+        isinstance(n, ast.ImportFrom)
+        and n.module == "__future__"
+        and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
+    if not postponed:
+        return []
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return [
+        (n.lineno, n.col_offset, n.end_lineno or n.lineno, n.end_col_offset or 0) for n in found
+    ]
+
+
 def equivalent_by_construction(source: str, line: int, col: int) -> bool:
     lines, spans = defect_only(source)
-    return line in lines or any(at == line and a <= col < b for at, a, b in spans)
+    return (
+        line in lines
+        or any(at == line and a <= col < b for at, a, b in spans)
+        or any(
+            (line, col) >= (a, ac) and (line, col) < (b, bc) for a, ac, b, bc in annotations(source)
+        )
+    )
 
 
 # -- a mutant's identity, for the review list -------------------------------------------------
@@ -302,9 +339,10 @@ def main() -> int:
     if args.sample is not None:
         todo = random.Random(args.seed).sample(todo, min(args.sample, len(todo)))
     print(
-        f"{len(everything)} mutants in {len(MODULES)} modules; {len(everything) - len(kept)} only "
-        f"reachable with a defect switch on (equivalent by construction); {len(todo)} to run, "
-        f"{len(kept) - len(todo)} already in the session",
+        f"{len(everything)} mutants in {len(MODULES)} modules; {len(everything) - len(kept)} "
+        f"equivalent by construction (reachable only with a defect switch on, or in an "
+        f"annotation never evaluated); {len(kept)} to judge: "
+        f"{sum(m.job_id in done for m in kept)} already in the session, {len(todo)} to run now",
         flush=True,
     )
     if todo and not args.report_only:
@@ -348,19 +386,26 @@ def report(session: Path, kept: list[Mutant], sampled: bool) -> int:
     ran = [m for m in kept if m.job_id in done]
     outcomes = Counter(done[m.job_id]["outcome"] for m in ran)
     survivors = [m for m in ran if done[m.job_id]["outcome"] == "survived"]
-    equivalent = [m for m in survivors if reviewed.get(m.key, {}).get("verdict") == "equivalent"]
-    blind = [m for m in survivors if m not in equivalent]
-    killed = outcomes["killed"] + outcomes["incompetent"]
+    verdict = {m.key: reviewed.get(m.key, {}).get("verdict") for m in survivors}
+    equivalent = [m for m in survivors if verdict[m.key] == "equivalent"]
+    unguarded = [m for m in survivors if verdict[m.key] == "no invariant"]
+    blind = [m for m in survivors if m not in equivalent and m not in unguarded]
+    # An incompetent mutant (cosmic-ray could not apply or run it) says nothing either way.
+    killed = outcomes["killed"]
     judged = killed + len(blind)
     score = 100.0 * killed / judged if judged else 0.0
     print()
     print(
-        f"ran {len(ran)} of {len(kept)} mutants: "
+        f"ran {len(ran)} of {len(kept)} mutants{' (a sample)' if sampled else ''}: "
         + ", ".join(f"{k} {n}" for k, n in outcomes.most_common())
     )
-    print(f"survivors reviewed as equivalent: {len(equivalent)}")
     print(
-        f"mutation score: {killed}/{judged} non-equivalent mutants killed = {score:.1f}% (goal 95%)"
+        f"survivors reviewed: {len(equivalent)} equivalent (no request can tell), "
+        f"{len(unguarded)} observable but breaking no invariant of the gate"
+    )
+    print(
+        f"mutation score: {killed}/{judged} mutants that break an invariant killed = "
+        f"{score:.1f}% (goal 95%)"
     )
     unreviewed = [m for m in blind if m.key not in reviewed]
     for m in blind:
