@@ -46,8 +46,21 @@ PER_TEST: dict[str, dict[str, float]] = {
         "v2 trusted": 3.16,
     },
     "test_bulk_filter_examples_stay_in_scope": {"v1 trusted": 2.0, "v2 trusted": 27.5},
+    "test_credential_bytes_never_write": {"v2 anonymous-or-guest": 2.0, "v2 trusted": 3.0},
+    "test_every_body_never_writes": {"v1 trusted": 2.0, "v2 staff": 0.5, "v2 trusted": 15.0},
     "test_identity_probes": {"v2 anonymous-or-guest": 4.5, "v2 trusted": 3.5, "v2 user": 0.5},
+    "test_no_identity_sees_more_than_anonymous": {
+        "v1 anonymous-or-guest": 7.5,
+        "v1 user": 1.5,
+        "v2 anonymous-or-guest": 4.5,
+        "v2 trusted": 4.5,
+        "v2 user": 1.5,
+    },
+    "test_no_moment_lets_a_wrong_credential_write": {"v1 trusted": 6.0, "v2 trusted": 9.0},
+    "test_no_rejection_hides_a_write": {"v2 trusted": 3.0},
     "test_no_stored_url_outside_the_policy": {"v1 trusted": 0.5, "v2 trusted": 1.5},
+    "test_no_url_edit_stores_a_mismatch": {"v2 trusted": 24.0},
+    "test_objects_of_every_provenance_stay_unwritten": {"v2 trusted": 6.0},
     "test_poc_is_fixed": {"v2 anonymous-or-guest": 0.18, "v2 trusted": 3.18},
     "test_positive_controls_can_write": {
         "v1 anonymous-or-guest": 0.5,
@@ -69,10 +82,10 @@ PER_TEST: dict[str, dict[str, float]] = {
     "test_url_categories_never_stored": {"v1 trusted": 1.0, "v2 trusted": 27.25},
 }
 PER_EXAMPLE: dict[str, dict[str, float]] = {
-    "test_fuzzed_attempts_never_write": {"v2 trusted": 3.19},
+    "test_fuzzed_attempts_never_write": {"v2 anonymous-or-guest": 0.12, "v2 trusted": 3.38},
     "test_fuzzed_bulk_filters_stay_in_scope": {"v2 trusted": 3.56},
-    "test_fuzzed_urls_never_stored": {"v1 trusted": 0.25, "v2 trusted": 7.0},
-    "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.19, "v2 trusted": 3.0},
-    "test_staff_url_writes_store_only_allowed_urls": {"v1 trusted": 0.19, "v2 trusted": 7.38},
+    "test_fuzzed_urls_never_stored": {"v2 trusted": 8.25},
+    "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.38, "v2 trusted": 3.0},
+    "test_staff_url_writes_store_only_allowed_urls": {"v1 trusted": 0.12, "v2 trusted": 13.25},
     "test_stateful_chains": {"v1 trusted": 2.5, "v2 trusted": 18.5},
 }

@@ -99,11 +99,13 @@ def plan(
             symbolic["v1 trusted"] = symbolic.get("v1 trusted", 0.0) + extra_pages
     for identity, cost in costs.PER_PROCESS.items():
         symbolic[identity] = symbolic.get(identity, 0.0) + cost * processes * MARGIN
-    lines = []
+    by_bucket: dict[Bucket, float] = {}
     for identity, amount in sorted(symbolic.items()):
         bucket = _bucket(identity, principals)
-        if bucket is None or amount <= 0:
-            continue
+        if bucket is not None and amount > 0:
+            by_bucket[bucket] = by_bucket.get(bucket, 0.0) + amount
+    lines = []
+    for bucket, amount in by_bucket.items():
         rate = throttles.limit(bucket.throttle)
         lines.append(PlanLine(bucket, math.ceil(amount) + SLACK, rate.requests, rate.per))
     return Plan(tuple(lines), examples)
@@ -134,7 +136,12 @@ def _bucket(identity: str, principals: Principals) -> Bucket | None:
         return Bucket(api, trusted.name) if trusted is not None else None
     role = {"user": Role.USER, "staff": Role.STAFF}.get(who)
     members = principals.with_role(role) if role is not None else ()
-    return Bucket(api, members[0].name) if members else None
+    # "staff" is the other staff principal the run writes with (objects of another
+    # provenance); the trusted one is spent as "trusted". One staff principal: it is both.
+    trusted = principals.trusted()
+    others = [m for m in members if trusted is None or m.name != trusted.name]
+    chosen = others or list(members)
+    return Bucket(api, chosen[0].name) if chosen else None
 
 
 def spend_against_limits(spent: dict[str, int], throttles: Throttles | None) -> str:

@@ -66,6 +66,17 @@ def test_the_plan_sums_measured_costs_against_the_targets_limits() -> None:
     assert (admin.limit, admin.per) == (3000, "day")
 
 
+def test_the_other_staff_principal_has_its_own_line_and_one_staff_principal_has_one() -> None:
+    body = ["suites/test_dimensions.py::test_every_body_never_writes[v2]"]
+    editor = Principal("editor", "editor", Role.STAFF, api_key="e" * 40, token="f" * 40)
+    two = plan(body, 8, Principals((*PRINCIPALS, editor)), PYTHON_ORG)
+    labels = [line.bucket.label for line in two.lines]
+    assert "v2 editor" in labels and len(labels) == len(set(labels)), labels
+    one = plan(body, 8, PRINCIPALS, PYTHON_ORG)
+    labels = [line.bucket.label for line in one.lines]
+    assert "v2 editor" not in labels and len(labels) == len(set(labels)), labels
+
+
 def _v2_user(planned: Plan) -> int:
     """The most any one v2 user token spends in the plan (the v2_user rate bounds each)."""
     return max(
