@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,14 @@ from authfuzz.run_summary import (
     RunSummary,
 )
 from authfuzz.secrecy import Redact, redact_terminal, scrub_report
+from authfuzz.signals import SignalWatch
 from authfuzz.state import ReadBackError, Reader
 from authfuzz.surface.matrix import PROPERTY as ROUTE_PROPERTY
 from authfuzz.surface.matrix import RouteMark, RouteMatrix
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
 from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
 from authfuzz.throttles.plan import spend_against_limits
+from authfuzz.verdict import DecidedExit, Ending, Verdict
 from authfuzz.workbench import Workbench
 from authfuzz.world import World
 
@@ -195,7 +198,10 @@ def _delta(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 _TARGET = pytest.StashKey[Target]()
 _TRIM = pytest.StashKey[int | None]()  # examples per fuzzed test after --fit-throttle
 _PLANNED = pytest.StashKey[bool]()
-_ABORTED = pytest.StashKey[str]()  # the run was refused before it started (exit code 2)
+# A run that ends before its tests can say anything (refused, unreachable, not the API): the
+# verdict and its one line. Every process skips its tests; the controller writes the reports.
+_EARLY = pytest.StashKey[Ending]()
+EARLY_INPUT = "authfuzz_early"
 RELEASE_FILES_INPUT = "authfuzz_release_files"
 DEADLINE_INPUT = "authfuzz_deadline"
 _DEADLINE = pytest.StashKey[float]()  # wall-clock time after which nothing more is checked
@@ -210,14 +216,6 @@ _REQUESTS = pytest.StashKey[RequestCounter]()
 _ENGINE = pytest.StashKey["Engine"]()
 UNCONFIRMED_PROPERTY = "authfuzz_unconfirmed"
 REQUESTS_PROPERTY = "authfuzz_requests"
-REPORT_FILES = (
-    "findings.json",
-    "findings.md",
-    "findings.sarif",
-    "report.html",
-    "requests.json",
-    "coverage.txt",
-)
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter exists
@@ -268,18 +266,43 @@ def configured_target(config: pytest.Config) -> Target:
         try:
             target = load_target(Path(config.getoption("targets_file")), config.getoption("target"))
         except TargetsFileError as error:
-            pytest.exit(f"authfuzz: {error}", returncode=2)
+            _refuse(config, str(error))
         if config.getoption("defects") and target.start != "testbed":
-            pytest.exit(
-                f'authfuzz: --defects needs a target with start = "testbed"; {target.name!r} is '
+            _refuse(
+                config,
+                f'--defects needs a target with start = "testbed"; {target.name!r} is '
                 f"{target.environment.value} at {target.base_url}",
-                returncode=2,
             )
         if config.getoption("as_production"):
             target = target.with_environment(Environment.PRODUCTION)
         config.stash[_TARGET] = target
         config.stash[_REDACTOR] = Redactor.for_principals(target.principals).redact
     return config.stash[_TARGET]
+
+
+def _refuse(config: pytest.Config, reason: str) -> Any:
+    """Stop a run that cannot start (configuration): REFUSED, exit code 2, one line."""
+    config.stash[_EARLY] = Ending(Verdict.REFUSED, reason)
+    pytest.exit(f"authfuzz: {reason}", returncode=Verdict.REFUSED.exit_code)
+
+
+def _end_early(config: pytest.Config, ending: Ending) -> None:
+    """Record an ending found before any test ran; the tests are then deselected."""
+    config.stash.setdefault(_EARLY, ending)
+
+
+def _refused_target(config: pytest.Config) -> bool:
+    """The targets file or target was refused: there is no target to describe."""
+    early = _early(config)
+    return _TARGET not in config.stash and early is not None and early.verdict is Verdict.REFUSED
+
+
+def _early(config: pytest.Config) -> Ending | None:
+    if _EARLY in config.stash:
+        return config.stash[_EARLY]
+    workerinput = getattr(config, "workerinput", None)
+    data = workerinput.get(EARLY_INPUT) if workerinput is not None else None
+    return Ending(Verdict(data[0]), data[1]) if data else None
 
 
 def _redactor(config: pytest.Config) -> Redact | None:
@@ -295,7 +318,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         operations = write_operations(target.spec)
     except SpecError as error:
-        pytest.exit(f"authfuzz: {error}", returncode=2)
+        _refuse(metafunc.config, str(error))
     if "write_operation" in names:
         metafunc.parametrize(
             "write_operation", operations, ids=[op.operation_id for op in operations]
@@ -326,7 +349,7 @@ def authfuzz_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         testbed = Testbed(defects=request.config.getoption("defects").split(","))
         info = testbed.start()
     except (UnknownDefectError, TestbedStartError) as error:
-        pytest.exit(f"authfuzz: cannot start the testbed: {error}", returncode=2)
+        _refuse(request.config, f"cannot start the testbed: {error}")
     try:
         yield target.with_base_url(info.base_url)
     finally:
@@ -440,6 +463,9 @@ def pytest_configure_node(node: Any) -> None:
     if files is not None:
         node.workerinput[RELEASE_FILES_INPUT] = files
     node.workerinput[DEADLINE_INPUT] = node.config.stash.get(_DEADLINE, None)
+    early = _early(node.config)
+    if early is not None:
+        node.workerinput[EARLY_INPUT] = (early.verdict.value, early.reason)
 
 
 @pytest.fixture
@@ -481,21 +507,24 @@ def pytest_collection_modifyitems(
     reports (this process without xdist, the controller with it) prints it and stops a run
     that does not fit. Workers apply the same trim, so every process runs the same tests.
     """
-    if not _names_a_target(config):
-        return
-    target = configured_target(config)
-    if target.throttles is None or (target.is_production and not target.throttles):
-        return
-    decision = throttle_plan(
-        [item.nodeid for item in items],
-        target,
-        config.getoption("fit_throttle"),
-        processes=_processes(config),
-        release_files=_release_files(config),
-    )
-    if not _is_worker(config):
-        _report_plan(config, target, decision)
-    config.stash[_TRIM] = decision.plan.examples if decision.trimmed else None
+    if _names_a_target(config) and _early(config) is None:
+        target = configured_target(config)
+        if target.throttles is not None and not (target.is_production and not target.throttles):
+            decision = throttle_plan(
+                [item.nodeid for item in items],
+                target,
+                config.getoption("fit_throttle"),
+                processes=_processes(config),
+                release_files=_release_files(config),
+            )
+            if not _is_worker(config):
+                _report_plan(config, target, decision)
+            elif decision.stop is not None:
+                _end_early(config, Ending(Verdict.REFUSED, decision.stop))
+            config.stash[_TRIM] = decision.plan.examples if decision.trimmed else None
+    if _early(config) is not None and items:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -523,8 +552,7 @@ def _report_plan(config: pytest.Config, target: Target, decision: PlanDecision) 
     if reporter is not None:
         reporter.write_line(f"authfuzz: {decision.describe()}")
     if decision.stop is not None:
-        config.stash[_ABORTED] = decision.stop
-        pytest.exit(f"authfuzz: target {target.name!r}: {decision.stop}", returncode=2)
+        _end_early(config, Ending(Verdict.REFUSED, f"target {target.name!r}: {decision.stop}"))
 
 
 def _processes(config: pytest.Config) -> int:
@@ -715,9 +743,16 @@ class RunCollector:
         self.shared: SharedCustody | None = None  # custody of a shared target, if this is one
         self.states: list[StateReport] = []  # custody reports of the workers' own testbeds
         self.during = Reconciliation()  # what the workers' protectors put back
+        # A run of the gate's suites (``--collect-only`` runs nothing, so it has no verdict).
+        self.gate = any(_in_suites(a) for a in config.args) and not config.option.collectonly
+        self.signals = SignalWatch()
+        self.interrupted: str | None = None
+        self.workers_lost: list[str] = []
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     # -- during the run ------------------------------------------------------------------
 
+    @pytest.hookimpl(tryfirst=True)  # custody before xdist starts its workers
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """A gate run starts by removing the last run's reports, then takes custody.
 
@@ -726,16 +761,14 @@ class RunCollector:
         Custody of a shared target is taken here, before any worker exists: whatever tests run
         against a target named with ``--target`` (the gate's suites or one's own) are covered.
         """
+        self.signals.install()
         if _is_worker(self.config):
             return
-        gate = any(_in_suites(a) for a in self.config.args)
+        gate = self.gate
         if gate:
-            from authfuzz.poc.export import remove_exports
+            from authfuzz.reports.writer import remove_reports
 
-            directory = Path(self.config.getoption("report_dir"))
-            for name in REPORT_FILES:
-                (directory / name).unlink(missing_ok=True)
-            remove_exports(directory / "pocs")
+            remove_reports(Path(self.config.getoption("report_dir")))
         if gate or self.config.getoption("target") != DEFAULT_TARGET:
             target = configured_target(self.config)
             if target.start != "testbed":
@@ -746,15 +779,18 @@ class RunCollector:
         try:
             self.shared = SharedCustody.open(target, _journals(self.config))
         except TargetUnreachableError as error:
-            pytest.exit(f"authfuzz: {error}", returncode=3)
+            _end_early(self.config, Ending(Verdict.UNREACHABLE, str(error)))
         except NotChecked as error:
-            pytest.exit(
-                f"authfuzz: target {target.name!r}: its data could not be read before the run, "
-                f"so nothing a defect destroys could be put back: {error.reason}",
-                returncode=3,
+            _end_early(
+                self.config,
+                Ending(
+                    Verdict.UNREACHABLE,
+                    f"target {target.name!r}: its data could not be read before the run, so "
+                    f"nothing a defect destroys could be put back: {error.reason}",
+                ),
             )
         except ReadBackError as error:
-            pytest.exit(f"authfuzz: {error}", returncode=2)
+            _end_early(self.config, Ending(Verdict.ERROR, f"target {target.name!r}: {error}"))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.progress.total = len(session.items) or None
@@ -842,8 +878,15 @@ class RunCollector:
             reporter.write("\n")
         reporter.write_line(line)
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, SIGTERM (see ``signals``): not the stop an unreachable target asks for."""
+        if excinfo.type is KeyboardInterrupt:
+            self.interrupted = self.signals.interrupted_by()
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        if error is not None:
+            self.workers_lost.append(str(getattr(node.gateway, "id", "a worker")))
         output = getattr(node, "workeroutput", {})
         final = output.get(REQUESTS_PROPERTY)
         if final:
@@ -872,16 +915,18 @@ class RunCollector:
                 self.config.workeroutput[REQUESTS_PROPERTY] = final  # type: ignore[attr-defined]
                 return
             self.state.requests.settle(**final)
+        self.signals.restore()
         if _is_worker(self.config):
             return
         target_state = self._target_state()
-        if self._gated and _ABORTED not in self.config.stash:
+        if self.gate or self._gated:
             self.summary = self._summary(target_state)
             self._write_reports(self.summary)
-        if self.state.unreachable is not None:
-            session.exitstatus = 3
-        elif self.summary is not None and self.summary.verdict != "pass" and exitstatus == 0:
-            session.exitstatus = 1  # every test passed or skipped, but some were not checked
+            # The one verdict decides the exit code, whatever pytest's own would have been.
+            session.exitstatus = self.summary.ending.exit_code
+            for plugin in self.config.pluginmanager.get_plugins():
+                if isinstance(plugin, DecidedExit):
+                    plugin.code = self.summary.ending.exit_code
 
     def _ship_custody(self) -> None:
         """A worker's custody report (its own testbed) or its protector's log, for the controller."""
@@ -922,12 +967,16 @@ class RunCollector:
         return report
 
     def _summary(self, target_state: StateReport | None) -> RunSummary:
-        target = configured_target(self.config)  # under xdist the controller loads it here
+        early = _early(self.config)
+        if early is not None:
+            redact = _redactor(self.config)
+            early = Ending(early.verdict, redact(early.reason) if redact else early.reason)
+        target = None if _refused_target(self.config) else configured_target(self.config)
         counts = self.state.matrix.counts()
         workers = int(getattr(self.config.option, "numprocesses", 0) or 0)
         return RunSummary(
             target=self.config.getoption("target"),
-            environment=target.environment.value,
+            environment=target.environment.value if target is not None else "unknown",
             profile=settings.get_current_profile_name(),
             workers=max(workers, 1),
             tests=self.state.tests,
@@ -940,61 +989,40 @@ class RunCollector:
             failed_without_finding=self.state.failed_without_finding,
             unconfirmed=[item.line() for item in self.state.unconfirmed],
             not_checked=list(self.state.not_checked.values()),
-            unreachable=self.state.unreachable,
             target_state=target_state.to_dict() if target_state is not None else None,
             target_state_lines=[target_state.line(), *target_state.details()]
             if target_state is not None
             else [],
-            throttle_use=spend_against_limits(self.state.requests.spent(), target.throttles),
+            throttle_use=spend_against_limits(
+                self.state.requests.spent(), target.throttles if target is not None else None
+            ),
+            collected=self.progress.total,
+            interrupted=self.interrupted,
+            workers_lost=list(self.workers_lost),
+            early=early,
+            unreachable=self.state.unreachable,
+            started_at=self.started_at,
+            defects=str(self.config.getoption("defects") or ""),
         )
 
     def _write_reports(self, summary: RunSummary) -> None:
-        from authfuzz.poc.export import export_findings
-        from authfuzz.reports import (
-            html_report,
-            json_report,
-            markdown_report,
-            requests_report,
-            sarif_report,
-        )
+        from authfuzz.reports.writer import RunRecord, write_reports
 
-        directory = Path(self.config.getoption("report_dir"))
-        directory.mkdir(parents=True, exist_ok=True)
-        data = summary.to_dict()
-        findings, matrix = self.state.findings, self.state.matrix
-        json_path, markdown_path, sarif_path, html_path, requests_path, coverage_path = (
-            directory / n for n in REPORT_FILES
-        )
-        json_report.write(json_path, findings, data)
-        requests_report.write(
-            requests_path, data, self.state.spent_by_test, self.state.purposes_by_test
-        )
-        routes = self.state.routes.render() if self.state.routes else ""
-        space = self.state.dimensions
-        dimensions = space.render() if space else ""
-        markdown_report.write(
-            markdown_path,
-            findings,
-            data,
-            matrix.render()
-            + (f"\n\n{routes}" if routes else "")
-            + (f"\n\n{dimensions}" if dimensions else ""),
-        )
-        coverage_path.write_text(
-            matrix.render_detailed()
-            + (f"\n\nroute surface\n{routes}" if routes else "")
-            + (f"\n\ninput space (dimension x cell)\n{space.render_detailed()}" if space else "")
-            + "\n",
-            encoding="utf-8",
-        )
-        sarif_report.write(sarif_path, findings, data, matrix)
-        html_report.write(
-            html_path, findings, data, matrix, routes, space.render_detailed() if space else ""
-        )
         target = self.config.stash.get(_TARGET, None)
-        principals = target.principals if target is not None else None
-        # Each finding also becomes a PoC file that ``authfuzz repro`` replays.
-        self.exported = export_findings(findings, directory / "pocs", principals)
+        xmlpath = getattr(self.config.option, "xmlpath", None)
+        record = RunRecord(
+            summary,
+            self.state.matrix,
+            self.state.routes,
+            self.state.dimensions,
+            self.state.spent_by_test,
+            self.state.purposes_by_test,
+            target.principals if target is not None else None,
+        )
+        # pytest has written its JUnit file by now (its sessionfinish runs before this one).
+        self.exported = write_reports(
+            Path(self.config.getoption("report_dir")), record, Path(xmlpath) if xmlpath else None
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         from authfuzz.reports import terminal_report

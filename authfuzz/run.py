@@ -1,7 +1,7 @@
 """``authfuzz run``: the gate, as one command that wraps ``pytest suites``.
 
-Exit codes: 0 clean, 1 findings (or failed checks), 2 usage or configuration
-error, 3 target unreachable.
+Exit codes: the run's verdict (``authfuzz.verdict``): 0 PASS, 1 FAIL, 2 REFUSED (usage or
+configuration), 3 UNREACHABLE, 4 NOT CLEAN, 5 INCOMPLETE, 6 ERROR.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from authfuzz.layout import SUITES
+from authfuzz.signals import SignalWatch
 from authfuzz.targets import TargetsFileError, load_target
+from authfuzz.verdict import DecidedExit, Ending, Verdict
 
 # Options that, given to pytest after --, override what this command checked up front.
 _CONFIG_OPTIONS = ("--target", "--targets-file", "--defects")
@@ -76,9 +78,9 @@ def main(argv: list[str]) -> int:
         return 2
     problem = None if _overridden(args.pytest_args) else configuration_error(args)
     if problem is not None:
-        _remove_earlier_reports(Path(args.report_dir))
+        _early_reports(args, Ending(Verdict.REFUSED, problem))
         print(f"authfuzz run: error: {problem}")
-        return 2
+        return Verdict.REFUSED.exit_code
     # Suites or test ids named after ``--`` narrow the run; otherwise every suite runs.
     narrowed = any(_names_tests(arg) for arg in args.pytest_args)
     pytest_args = [
@@ -115,8 +117,44 @@ def main(argv: list[str]) -> int:
             # A few checks take far longer than the rest (the Schemathesis batches): a worker
             # that is done takes over another's queue instead of waiting at the end.
             pytest_args += ["--dist", "worksteal"]
-    code = int(pytest.main(pytest_args + args.pytest_args))
-    return {0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 2}.get(code, 1)
+    decided = DecidedExit()
+    signals = SignalWatch()  # SIGTERM while pytest starts up ends like Ctrl-C, reports written
+    signals.install()
+    try:
+        code = int(pytest.main(pytest_args + args.pytest_args, plugins=[decided]))
+    except KeyboardInterrupt:  # before pytest could catch it
+        code = int(pytest.ExitCode.INTERRUPTED)
+    finally:
+        signals.restore()
+    if decided.code is not None:
+        return decided.code
+    # pytest ended before the plugin decided: the run never reached its tests.
+    ending = _undecided(code, signals.interrupted_by())
+    if ending.verdict is not Verdict.PASS:
+        _early_reports(args, ending, _junit_path(args.pytest_args))
+        print(ending.headline())
+    return ending.exit_code
+
+
+def _junit_path(pytest_args: list[str]) -> Path | None:
+    """The JUnit file asked for after ``--`` (``--junitxml=F``, ``--junitxml F``), if any."""
+    for at, arg in enumerate(pytest_args):
+        if arg.startswith(("--junitxml=", "--junit-xml=")):
+            return Path(arg.split("=", 1)[1])
+        if arg in ("--junitxml", "--junit-xml") and at + 1 < len(pytest_args):
+            return Path(pytest_args[at + 1])
+    return None
+
+
+def _undecided(code: int, signal_name: str) -> Ending:
+    """pytest's own exit code, when the gate's plugin ended before deciding one."""
+    if code == pytest.ExitCode.OK:
+        return Ending(Verdict.PASS)
+    if code == pytest.ExitCode.INTERRUPTED:
+        return Ending(Verdict.INCOMPLETE, f"interrupted ({signal_name}) before the first test")
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return Ending(Verdict.REFUSED, "pytest refused the arguments or collected no test")
+    return Ending(Verdict.ERROR, f"pytest ended with its internal error (exit code {code})")
 
 
 def configuration_error(args: argparse.Namespace) -> str | None:
@@ -169,18 +207,30 @@ def _overridden(pytest_args: list[str]) -> bool:
     return any(arg.split("=", 1)[0] in _CONFIG_OPTIONS for arg in pytest_args)
 
 
-def _remove_earlier_reports(directory: Path) -> None:
-    """What the plugin does at the start of a gate run: no earlier verdict stays behind.
+def _early_reports(args: argparse.Namespace, ending: Ending, junit: Path | None = None) -> None:
+    """A run that ended before its first test still leaves this run's verdict (REFUSED,
+    INCOMPLETE..., and why) in every report, never the previous run's."""
+    from authfuzz.reports.writer import RunRecord, remove_reports, write_reports
+    from authfuzz.run_summary import OutcomeCounts, RequestTally, RunSummary
 
-    A run refused for its configuration writes no report, and the last run's reports must
-    not pass for this one's (a CI artifact, code scanning).
-    """
-    from authfuzz.plugin import REPORT_FILES
-    from authfuzz.poc.export import remove_exports
+    directory = Path(args.report_dir)
+    remove_reports(directory)
+    summary = RunSummary(
+        target=args.target,
+        environment="unknown",
+        profile=args.profile or "default",
+        workers=1,
+        tests=OutcomeCounts(),
+        findings=[],
+        requests=RequestTally(),
+        seconds=0.0,
+        early=ending,
+    )
+    if junit is not None:  # pytest did not get to write it (or it is a stale one)
+        from authfuzz.reports.junit_report import write_empty
 
-    for name in REPORT_FILES:
-        (directory / name).unlink(missing_ok=True)
-    remove_exports(directory / "pocs")
+        write_empty(junit)
+    write_reports(directory, RunRecord(summary), junit)
 
 
 def _names_tests(arg: str) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from authfuzz.findings import Finding
+from authfuzz.verdict import Ending, RunFacts, Verdict, decide
 
 
 @dataclass
@@ -181,13 +182,43 @@ class RunSummary:
     # What a batch showed that none of its requests showed again alone: never a finding (the
     # engine found no request of the run that does it), never dropped either.
     unconfirmed: list[str] = field(default_factory=list)
+    collected: int | None = None  # tests the run meant to run (None: it ended before knowing)
+    interrupted: str | None = None  # "SIGINT", "SIGTERM": the run was stopped from outside
+    workers_lost: list[str] = field(default_factory=list)
+    early: Ending | None = None  # ended before its first test: refused, not the API...
+    started_at: str = ""  # ISO 8601, UTC
+    defects: str = ""  # the testbed's defect switches, if any
+
+    @property
+    def ending(self) -> Ending:
+        """The run's one verdict and why (``authfuzz.verdict.decide``)."""
+        state = self.target_state
+        return decide(
+            RunFacts(
+                findings=len(self.findings),
+                failed_without_finding=len(self.failed_without_finding)
+                or (0 if self.findings else self.tests.failed),
+                not_checked=len(self.not_checked),
+                not_checked_for_time=sum(1 for r in self.not_checked if r.cause == "time"),
+                collected=self.collected,
+                done=self.tests.done,
+                interrupted=self.interrupted,
+                workers_lost=tuple(self.workers_lost),
+                unreachable=self.unreachable,
+                early=self.early,
+                state_read=state is None or bool(state.get("checked")),
+                state_as_found=state is None or not state.get("left"),
+            )
+        )
 
     @property
     def verdict(self) -> str:
-        """``fail`` on any finding, failed test or unchecked check: a gate that could not check
-        has not passed."""
-        clean = not (self.findings or self.tests.failed or self.not_checked or self.unreachable)
-        return "pass" if clean else "fail"
+        """``pass``, ``fail``, ``not clean``...: ``Verdict``'s value, as every output stores it."""
+        return self.ending.verdict.value
+
+    @property
+    def not_run(self) -> int:
+        return max(0, (self.collected or 0) - self.tests.done)
 
     def not_checked_by_cause(self) -> dict[str, int]:
         return dict(Counter(record.cause for record in self.not_checked).most_common())
@@ -200,11 +231,17 @@ class RunSummary:
             "profile": self.profile,
             "workers": self.workers,
             "verdict": self.verdict,
+            "reason": self.ending.reason,
+            "exit_code": self.ending.exit_code,
+            "started_at": self.started_at,
+            "defects": self.defects,
             "findings": len(self.findings),
             "tests": {
                 "passed": self.tests.passed,
                 "failed": self.tests.failed,
                 "skipped": self.tests.skipped,
+                "not_run": self.not_run,
+                "collected": self.collected,
             },
             "requests": self.requests.sent,
             "requests_custody": self.requests.custody,
@@ -221,6 +258,7 @@ class RunSummary:
             "unreachable": self.unreachable,
             "unconfirmed": list(self.unconfirmed),
             "target_state": self.target_state,
+            "target_state_line": self.target_state_lines[0] if self.target_state_lines else "",
             "coverage": {
                 "exercised": self.cells_exercised,
                 "skipped": self.cells_skipped,
@@ -230,6 +268,9 @@ class RunSummary:
 
 
 def verdict_of(findings: Sequence[Finding], summary: dict[str, object]) -> str:
-    """PASS only for a clean run: no finding, no failed test, nothing left unchecked."""
-    clean = summary.get("verdict", "fail" if findings else "pass") == "pass"
-    return "PASS" if clean and not findings else "FAIL"
+    """The verdict as every report spells it (``PASS``, ``NOT CLEAN``...), from the summary's
+    own (decided once, by ``authfuzz.verdict``); FAIL for bare findings without one."""
+    stored = summary.get("verdict")
+    if isinstance(stored, str) and stored in {v.value for v in Verdict}:
+        return Verdict(stored).label
+    return Verdict.FAIL.label if findings else Verdict.PASS.label

@@ -126,8 +126,8 @@ class Reader:
         if response.status == 404:
             return None
         if response.status != 200:
-            raise ReadBackError(f"read-back of {resource} {pk} answered {response.status}")
-        data: dict[str, Any] = response.json()
+            raise ReadBackError(self._refused(f"{V2}/{resource}/{pk}/", response))
+        data: dict[str, Any] = self._json(f"{V2}/{resource}/{pk}/", response, dict)
         return data
 
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
@@ -138,9 +138,38 @@ class Reader:
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {dict(query)}", response)
         if response.status != 200:
-            raise ReadBackError(f"read-back of {resource} {dict(query)} answered {response.status}")
-        data: list[dict[str, Any]] = response.json()
+            raise ReadBackError(self._refused(f"{V2}/{resource}/", response))
+        data: list[dict[str, Any]] = self._json(f"{V2}/{resource}/", response, list)
         return self._register(resource, data)
+
+    def _refused(self, path: str, response: ApiResponse) -> str:
+        """One line: what the trusted principal's read got, and what to check."""
+        who = f"the trusted principal {self.trusted.name!r}"
+        if response.status in (401, 403):
+            return (
+                f"GET {path} as {who} answered {response.status}: its v2 token is refused; "
+                f"check principal {self.trusted.name!r}'s token (or token_env) in the targets file"
+            )
+        return (
+            f"GET {path} as {who} answered {response.status} "
+            f"({_content_type(response)}){_first_bytes(response)}: is base_url the API's root "
+            "(the part before /api/v1/ and /api/v2/)?"
+        )
+
+    def _json(self, path: str, response: ApiResponse, shape: type) -> Any:
+        """The answer's JSON, if it is the shape the API gives; else one line saying what came."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, shape):
+            raise ReadBackError(
+                f"GET {path} as the trusted principal {self.trusted.name!r} answered "
+                f"{response.status} {_content_type(response)}, not a JSON "
+                f"{'list' if shape is list else 'object'}{_first_bytes(response)}: is base_url "
+                "the API's root (the part before /api/v1/ and /api/v2/)?"
+            )
+        return data
 
     def _register(self, resource: str, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The run's objects among ``data``, now with their ids (see Ledger.owns)."""
@@ -223,3 +252,16 @@ class Reader:
         if gone:
             self._after_write(known, lambda world: world.without(resource, pk))
         return gone
+
+
+def _content_type(response: ApiResponse) -> str:
+    return response.headers.get("content-type", "no content type").split(";")[0].strip()
+
+
+def _first_bytes(response: ApiResponse, limit: int = 60) -> str:
+    """The start of the body, on one line (a read by the trusted principal carries no
+    secret in its body, and the end screen's redactor scrubs any that slipped in)."""
+    text = " ".join(response.text.split())
+    if not text:
+        return ", empty body"
+    return f", starting {text[:limit]!r}" + ("..." if len(text) > limit else "")

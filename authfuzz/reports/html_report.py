@@ -238,7 +238,7 @@ def render(
         "<body>",
         "<header>",
         "<h1>authfuzz security gate</h1>",
-        f'<p class="verdict {verdict.lower()}" id="verdict">{verdict}</p>',
+        f'<p class="verdict {"pass" if verdict == "PASS" else "fail"}" id="verdict">{verdict}</p>',
         _summary(findings, summary),
         _jump(findings, groups, summary),
         "</header>",
@@ -291,12 +291,19 @@ def _dimensions(text: str) -> str:
 def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
     # Only these keys: the summary may grow fields the page has no business showing.
     values = {
+        "why": summary.get("reason") or None,
         "target": summary.get("target"),
+        "target state": summary.get("target_state_line") or None,
         "findings": len(findings),
+        "tests": _tests(summary),
+        "not checked": _not_checked_count(summary),
+        "profile": summary.get("profile"),
+        "defects": summary.get("defects") or None,
+        "started": summary.get("started_at") or None,
         "requests": summary.get("requests"),
         "budget left": summary.get("budget_left"),
         "seconds": summary.get("seconds"),
-        "not checked": _not_checked_count(summary),
+        "replay": "authfuzz repro pocs/ (the folder beside this page)" if findings else None,
     }
     cells = "".join(
         f'<div><dt>{name}</dt><dd id="summary-{name.replace(" ", "-")}">{escape(str(value))}</dd></div>'
@@ -304,6 +311,15 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         if value is not None
     )
     return f'<dl class="summary">{cells}</dl>'
+
+
+def _tests(summary: dict[str, object]) -> str | None:
+    tests = summary.get("tests")
+    if not isinstance(tests, dict):
+        return None
+    text = f"{tests.get('passed', 0)} passed, {tests.get('failed', 0)} failed, "
+    text += f"{tests.get('skipped', 0)} skipped"
+    return text + (f", {tests['not_run']} NOT run" if tests.get("not_run") else "")
 
 
 def _not_checked_count(summary: dict[str, object]) -> int | None:

@@ -17,6 +17,10 @@ def write(
     purposes_by_test: dict[str, dict[str, int]] | None = None,
 ) -> None:
     data = {
+        # The run's verdict, as in every other output: spend figures of an interrupted or
+        # refused run are not a full run's, and the cost table must not learn from them.
+        "verdict": summary.get("verdict"),
+        "reason": summary.get("reason"),
         "requests": summary.get("requests"),
         "requests_custody": summary.get("requests_custody"),
         "by_bucket": summary.get("requests_by_bucket"),

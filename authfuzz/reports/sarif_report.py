@@ -156,7 +156,7 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
                 "rules": rules,
             }
         },
-        "invocations": [{"executionSuccessful": True}],
+        "invocations": [_invocation(summary)],
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": {"summary": _summary(summary, findings), "coverage": _coverage(matrix)},
@@ -231,10 +231,28 @@ def _result(finding: Finding, rule_index: int, spec_lines: dict[str, int]) -> di
     }
 
 
+def _invocation(summary: dict[str, object]) -> dict[str, Any]:
+    """Whether the run finished (PASS, FAIL, NOT CLEAN) and its exit code and verdict: an
+    interrupted or refused run is not a successful execution, whatever it found so far."""
+    verdict = str(summary.get("verdict", "pass"))
+    invocation: dict[str, Any] = {
+        "executionSuccessful": verdict in ("pass", "fail", "not clean"),
+        "exitCodeDescription": f"{verdict.upper()}: {summary.get('reason') or 'no findings'}",
+    }
+    if isinstance(summary.get("exit_code"), int):
+        invocation["exitCode"] = summary["exit_code"]
+    return invocation
+
+
 def _summary(summary: dict[str, object], findings: list[Finding]) -> dict[str, object]:
     known: dict[str, object] = {
-        key: summary[key] for key in ("target", "requests", "seconds") if key in summary
+        key: summary[key]
+        for key in ("target", "verdict", "reason", "tests", "requests", "seconds")
+        if key in summary
     }
+    not_checked = summary.get("not_checked")
+    if isinstance(not_checked, dict):
+        known["not_checked"] = not_checked.get("count", 0)
     return {**known, "findings": len(findings)}
 
 

@@ -16,15 +16,8 @@ MAX_ERRORS = 5
 
 
 def title(summary: RunSummary) -> str:
-    if summary.verdict == "pass":
-        return "authfuzz: PASS, no findings"
-    if summary.findings:
-        return f"authfuzz: GATE FAILED, {len(summary.findings)} finding(s)"
-    if summary.unreachable:
-        return "authfuzz: GATE FAILED, the target became unreachable"
-    if summary.tests.failed:
-        return f"authfuzz: GATE FAILED, {summary.tests.failed} test(s) failed without a finding"
-    return f"authfuzz: NOT CLEAN, {len(summary.not_checked)} check(s) not checked"
+    """The verdict and its reason, as ``authfuzz.verdict`` decided them."""
+    return summary.ending.headline()
 
 
 def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[str]:
@@ -47,8 +40,10 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
         state, *details = summary.target_state_lines
         lines.append(f"target state: {state}")
         lines += [f"  {line}" for line in details]
-    if summary.unreachable:
+    if summary.unreachable and summary.unreachable != summary.ending.reason:
         lines.append(f"stopped   {summary.unreachable}")
+    if summary.not_run:
+        lines.append(f"not run   {summary.not_run} of {summary.collected} test(s): not a pass")
     if summary.not_checked:
         causes = ", ".join(f"{cause} {n}" for cause, n in summary.not_checked_by_cause().items())
         lines += ["", f"not checked: {len(summary.not_checked)} ({causes}); not a pass:"]

@@ -7,12 +7,15 @@ and the message says what to fix (the file, the target, the key or the variable'
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from authfuzz.reports.writer import REPORT_FILES
 
 REPO = Path(__file__).resolve().parents[2]
 UNSET = "AUTHFUZZ_TEST_NEVER_SET_API_KEY"
@@ -144,7 +147,11 @@ def test_a_refused_run_leaves_no_earlier_report(tmp_path: Path) -> None:
     mine.write_text("# a PoC someone wrote by hand\n")
     the_one_line(authfuzz_run(tmp_path, "--target", "no-such-target"))
     left = sorted(p.name for p in reports.rglob("*") if p.is_file())
-    assert left == ["my-own.toml"], left
+    # This run's own reports (REFUSED, and why) replace the old ones; a hand-made PoC stays.
+    assert left == sorted([*REPORT_FILES, "my-own.toml"]), left
+    summary = json.loads((reports / "findings.json").read_text())["summary"]
+    assert summary["verdict"] == "refused" and "no-such-target" in summary["reason"]
+    assert "old" not in (reports / "report.html").read_text()
 
 
 @pytest.mark.slow
@@ -168,4 +175,4 @@ def test_the_auto_started_testbed_still_runs(tmp_path: Path) -> None:
     assert run.returncode == 1, output[-3000:]
     assert "test session starts" in output
     assert "authfuzz run: error" not in output
-    assert "GATE FAILED" in output
+    assert "authfuzz: FAIL, " in output

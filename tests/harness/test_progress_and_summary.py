@@ -74,7 +74,7 @@ def test_no_budget_when_any_process_is_unlimited() -> None:
 def test_verdict_fails_on_a_finding_or_on_a_test_that_could_not_check() -> None:
     assert summary([]).verdict == "pass"
     assert summary([finding("wrong-key")]).verdict == "fail"
-    assert summary([], failed=1).verdict == "fail"
+    assert summary([], failed=1).verdict == "error"
 
 
 def test_groups_by_invariant_and_branch_in_order_preferring_a_read_back() -> None:
@@ -94,7 +94,14 @@ def test_summary_dict_holds_the_figures_and_no_finding_text() -> None:
     data = summary([finding("wrong-key")], tally=tally).to_dict()
     assert data["requests"] == 42 and data["budget_left"] == 58 and data["budget_limit"] == 100
     assert data["verdict"] == "fail" and data["findings"] == 1
-    assert data["tests"] == {"passed": 10, "failed": 0, "skipped": 1}
+    assert data["tests"] == {
+        "passed": 10,
+        "failed": 0,
+        "skipped": 1,
+        "not_run": 0,
+        "collected": None,
+    }
+    assert data["exit_code"] == 1 and data["reason"] == "1 finding(s)"
     assert "admin" not in str(data)
 
 
@@ -144,7 +151,7 @@ def test_summary_fits_one_screen_however_many_findings() -> None:
     assert f"... and {30 - terminal_report.MAX_GROUPS} more group(s)" in text
     assert "reproduce the first (branch-0, POST /api/v1/op0/, status 201)" in text
     assert "replay    authfuzz repro out/pocs/" in text
-    assert terminal_report.title(summary(many)) == "authfuzz: GATE FAILED, 150 finding(s)"
+    assert terminal_report.title(summary(many)) == "authfuzz: FAIL, 150 finding(s)"
 
 
 def test_clean_summary_says_pass_and_shows_the_budget() -> None:
@@ -161,7 +168,9 @@ def test_failed_tests_without_findings_are_named() -> None:
     broken = summary([], failed=7)
     broken.failed_without_finding = [f"suites/test_x.py::test_{i}" for i in range(7)]
     text = "\n".join(terminal_report.render(broken, Path("r"), pocs_exported=False))
-    assert terminal_report.title(broken).endswith("7 test(s) failed without a finding")
+    assert terminal_report.title(broken) == (
+        "authfuzz: ERROR, 7 test(s) failed without a finding (tracebacks above)"
+    )
     assert "suites/test_x.py::test_0" in text and "... and 2 more" in text
 
 

@@ -7,11 +7,14 @@ that is enough for a finding (guest-fallthrough is visible to a probe).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from authfuzz.reports.writer import REPORT_FILES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,7 +75,10 @@ def test_a_run_that_stops_early_leaves_no_earlier_verdict_behind(tmp_path: Path)
     second = authfuzz_run(tmp_path, "--target", "no-such-target")
     assert second.returncode == 2
     left = sorted(p.name for p in reports.rglob("*") if p.is_file())
-    assert left == ["my-own.toml"], left
+    # This run's reports (REFUSED, and why), none of the last run's PoCs; a hand-made one stays.
+    assert left == sorted([*REPORT_FILES, "my-own.toml"]), left
+    summary = json.loads((reports / "findings.json").read_text())["summary"]
+    assert summary["verdict"] == "refused" and "no-such-target" in summary["reason"]
 
 
 def test_a_suite_after_the_double_dash_narrows_the_run(tmp_path: Path) -> None:

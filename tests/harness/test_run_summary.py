@@ -92,7 +92,7 @@ def test_findings_are_announced_live_and_summarised_on_one_screen(tmp_path: Path
     assert any("branch wrong-key" in line for line in announced)
     status = [line for line in lines if re.match(r"authfuzz: \d+/\d+ tests \| ", line)]
     assert status, "no progress line although one was due after every test"
-    title = next(i for i, line in enumerate(lines) if "authfuzz: GATE FAILED" in line)
+    title = next(i for i, line in enumerate(lines) if "authfuzz: FAIL, " in line)
     screen = lines[title:]
     assert len(screen) <= 24, "\n".join(screen)
     text = "\n".join(screen)
