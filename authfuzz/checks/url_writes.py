@@ -264,6 +264,8 @@ class UrlEdit:
             _Pool.remove,
             _Pool.keys,
         )
+        if self.way == "sidecar-without-url":
+            return self._sidecar_without_url(bench, pool)
         files = pool.files
         current = files[self.slot % len(files)]
         other = files[(self.slot + 1) % len(files)]
@@ -283,6 +285,29 @@ class UrlEdit:
             labels=(f"url:{self.way}",),
             allowed=Allowance(changes=frozenset({("release_file", pk)})),
             aim=frozenset({("release_file", pk)}),
+            detail=f"way {self.way}",
+        )
+
+
+    def _sidecar_without_url(self, bench: Workbench, pool: _Pool) -> Shot:
+        """A v1 create with no url and an http:// signature URL (v2 requires a url)."""
+        slug = f"authfuzz-url-{new_nonce()}"
+        legacy = "http://" + bench.target.url_prefix.split("://", 1)[-1]
+        body = {
+            "name": f"authfuzz url {slug}",
+            "slug": slug,
+            **pool.refs(Api.V1, bench.client.base_url),
+            "gpg_signature_file": f"{legacy}ftp/authfuzz/{new_nonce()}/file.tgz.asc",
+        }
+        where = f"{V1}/release_file/"
+        request = ApiRequest("POST", where, headers=bench.staff_auth(Api.V1), json_body=body)
+        return Shot(
+            request,
+            no_undocumented_write.INVARIANT,
+            f"v1-post:{self.way}",
+            f"POST {where}",
+            labels=(f"url:{self.way}",),
+            allowed=Allowance(creates=frozenset({("release_file", slug)})),
             detail=f"way {self.way}",
         )
 
