@@ -26,6 +26,14 @@ class Principal:
     api_key: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    # (kind, environment variable) for secrets the targets file takes from the environment
+    # (``api_key_env = "MINE_ADMIN_API_KEY"``): curl lines name those, so they paste as shown.
+    env: tuple[tuple[str, str], ...] = ()
+
+    def env_name(self, kind: str) -> str:
+        """The variable a reproduction reads this secret from."""
+        configured = dict(self.env).get(kind)
+        return configured or f"AUTHFUZZ_{self.name}_{kind}".upper().replace("-", "_")
 
     @property
     def can_write(self) -> bool:

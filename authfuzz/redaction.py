@@ -32,14 +32,19 @@ _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-.%]{" + str(MIN_SHARED) + ",}")
 @dataclass(frozen=True)
 class Redactor:
     placeholders: tuple[tuple[str, str], ...]  # (secret, placeholder), longest secret first
+    # placeholder -> the environment variable a reproduction reads it from
+    env_names: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def for_principals(cls, principals: Principals) -> Redactor:
         pairs: dict[str, str] = {}
+        names: dict[str, str] = {}
         for principal in principals:
             pairs.update(principal.secret_names())
+            for kind in ("api_key", "token", "password"):
+                names[f"{{principal.{principal.name}.{kind}}}"] = principal.env_name(kind)
         ordered = sorted(pairs.items(), key=lambda item: len(item[0]), reverse=True)
-        return cls(tuple(ordered))
+        return cls(tuple(ordered), tuple(sorted(names.items())))
 
     def redact(self, text: str) -> str:
         if not text or not self.placeholders:

@@ -224,6 +224,11 @@ def _principal(where: str, raw: Any) -> Principal:
         api_key=_secret(where, raw, "api_key"),
         token=_secret(where, raw, "token"),
         password=_secret(where, raw, "password"),
+        env=tuple(
+            (kind, str(raw[f"{kind}_env"]))
+            for kind in ("api_key", "token", "password")
+            if raw.get(f"{kind}_env")
+        ),
     )
 
 

@@ -288,7 +288,6 @@ class UrlEdit:
             detail=f"way {self.way}",
         )
 
-
     def _sidecar_without_url(self, bench: Workbench, pool: _Pool) -> Shot:
         """A v1 create with no url and an http:// signature URL (v2 requires a url)."""
         slug = f"authfuzz-url-{new_nonce()}"

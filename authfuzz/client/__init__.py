@@ -14,7 +14,7 @@ from authfuzz.client.client import Client
 from authfuzz.client.faults import FaultPolicy, TargetUnreachableError
 from authfuzz.client.messages import ApiRequest, ApiResponse, Pairs
 from authfuzz.client.purpose import Purpose
-from authfuzz.client.rendering import env_placeholders, redacted_request, render_curl
+from authfuzz.client.rendering import redacted_request, render_curl
 from authfuzz.client.resend import send_write
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "Pairs",
     "Purpose",
     "TargetUnreachableError",
-    "env_placeholders",
     "redacted_request",
     "render_curl",
     "send_write",

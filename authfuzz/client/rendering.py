@@ -39,7 +39,14 @@ def redacted_request(
 
 
 def render_curl(base_url: str, request: ApiRequest, redactor: Redactor) -> str:
-    """A copy-paste reproduction; secrets become environment variables the user sets."""
+    """A reproduction that runs as shown once the target's secrets are exported.
+
+    Each word is redacted on its own, then quoted: plain text in single quotes, a control
+    character (a tab in a key) as ``$'\\t'``, and each secret as ``"${VAR}"``, the variable the
+    targets file names (``api_key_env``) or ``AUTHFUZZ_<PRINCIPAL>_<KIND>``. A credential
+    derived from a secret (a near miss: one character changed) has no such spelling; such a
+    request is not shown as a curl line at all, but as the way to replay it.
+    """
     parts = ["curl", "-sS", "-i", "-X", request.method]
     for name, value in request.headers:
         parts += ["-H", f"{name}: {value}"]
@@ -53,8 +60,64 @@ def render_curl(base_url: str, request: ApiRequest, redactor: Redactor) -> str:
     elif request.json_body is not None:
         parts += _curl_body(request)
     parts.append(base_url + request.url_path())
-    rendered = " ".join(shlex.quote(part) for part in parts)
-    return env_placeholders(redactor.redact(rendered))
+    redacted = [redactor.redact(part) for part in parts]
+    if any("{redacted}" in part for part in redacted):
+        return DERIVED
+    names = dict(redactor.env_names)
+    return " ".join(_shell_word(part, names) for part in redacted)
+
+
+# What stands in for a curl line whose credential is derived from a secret.
+DERIVED = (
+    "(no curl line: the credential is derived from a secret, a near miss; replay this "
+    "finding with `authfuzz repro` and its PoC file)"
+)
+_PLACEHOLDER = re.compile(
+    r"\{principal\.[A-Za-z0-9_-]+\.(?:api_key|token|password)\}|\{session\.[A-Za-z0-9_]+\}"
+)
+
+
+def _shell_word(text: str, env_names: dict[str, str]) -> str:
+    """One shell word: literal stretches quoted, placeholders as ``"${VAR}"``."""
+    pieces: list[str] = []
+    at = 0
+    for match in _PLACEHOLDER.finditer(text):
+        if match.start() > at:
+            pieces.append(_quote(text[at : match.start()]))
+        pieces.append('"${' + _variable(match.group(0), env_names) + '}"')
+        at = match.end()
+    if at < len(text) or not pieces:
+        pieces.append(_quote(text[at:]))
+    return "".join(pieces)
+
+
+def _variable(placeholder: str, env_names: dict[str, str]) -> str:
+    if placeholder in env_names:
+        return env_names[placeholder]
+    inner = placeholder.strip("{}").split(".")
+    if inner[0] == "session":
+        return f"AUTHFUZZ_{inner[1]}".upper()
+    return f"AUTHFUZZ_{inner[1]}_{inner[2]}".upper().replace("-", "_")
+
+
+def _quote(text: str) -> str:
+    """Single quotes, or ANSI-C ``$'...'`` when the text holds a character a terminal would
+    act on if pasted (a tab completes, a newline runs the line)."""
+    if text.isprintable():
+        return shlex.quote(text)
+    escaped = []
+    for char in text:
+        if char in "\\'":
+            escaped.append("\\" + char)
+        elif char.isprintable():
+            escaped.append(char)
+        else:
+            code = ord(char)
+            if code < 0x100:
+                escaped.append(f"\\x{code:02x}")
+            else:
+                escaped.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "$'" + "".join(escaped) + "'"
 
 
 def _curl_body(request: ApiRequest) -> list[str]:
@@ -69,18 +132,3 @@ def _curl_body(request: ApiRequest) -> list[str]:
         return ["-H", "Content-Type: application/json", "--data", json.dumps(request.json_body)]
     body, content_type = encode_body(request.json_body, request.body_format)
     return ["-H", f"Content-Type: {content_type}", "--data-binary", body.decode()]
-
-
-def env_placeholders(text: str) -> str:
-    """``{principal.admin.api_key}`` -> ``${AUTHFUZZ_ADMIN_API_KEY}`` (quotes opened for the shell)."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = f"AUTHFUZZ_{match.group(1)}_{match.group(2)}".upper().replace("-", "_")
-        return "'\"${" + name + "}\"'"
-
-    text = re.sub(r"\{principal\.([A-Za-z0-9_-]+)\.(api_key|token|password)\}", replace, text)
-    return re.sub(
-        r"\{session\.([A-Za-z0-9_]+)\}",
-        lambda m: "'\"${AUTHFUZZ_" + m.group(1).upper() + "}\"'",
-        text,
-    )
