@@ -66,8 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"authfuzz {__version__}")
     parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
-    if not args or args[0].startswith("-"):
-        parser.parse_args(args or ["--help"])
+    if not args:  # a usage error, not a successful run: help on stderr, exit 2
+        parser.print_help(sys.stderr)
+        return 2
+    if args[0].startswith("-"):
+        parser.parse_args(args)  # --help and --version exit 0 here; anything else exits 2
         return 2
     command, rest = args[0], args[1:]
     if command not in COMMANDS:

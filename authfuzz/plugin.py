@@ -1049,5 +1049,8 @@ class RunCollector:
         )
         report_dir = Path(self.config.getoption("report_dir"))
         pocs = any(e.path for e in self.exported)
-        for line in terminal_report.render(summary, report_dir, pocs):
+        from authfuzz.poc.export import accounting, describe
+
+        pocs_line = describe(accounting(self.exported)) if self.exported else ""
+        for line in terminal_report.render(summary, report_dir, pocs, pocs_line):
             terminalreporter.write_line(line)

@@ -46,7 +46,11 @@ class StateReport:
         if not self.checked:
             return f"NOT CHECKED: {self.note or 'the target was not read at the end'}"
         if self.unchanged and not self.restored:
-            extra = f"; {len(self.removed)} object(s) the run left removed" if self.removed else ""
+            extra = (
+                f"; the run's own {len(self.removed)} leftover object(s) removed at the end"
+                if self.removed
+                else ""
+            )
             return f"unchanged ({self.start_objects} objects read before and after){extra}"
         if self.unchanged:
             return (

@@ -95,6 +95,35 @@ def export_findings(
     return out
 
 
+def accounting(exported: list[Exported]) -> dict[str, object]:
+    """How the findings became PoC files, so a reader never wonders why there are fewer:
+    findings whose request is the same share one file; the others say why they have none."""
+    files = {e.path for e in exported if e.path is not None}
+    with_file = sum(1 for e in exported if e.path is not None)
+    reasons: dict[str, int] = {}
+    for e in exported:
+        if e.path is None:
+            reasons[e.reason] = reasons.get(e.reason, 0) + 1
+    return {
+        "files": len(files),
+        "findings": len(exported),
+        "sharing_a_file": with_file - len(files),
+        "not_exported": reasons,
+    }
+
+
+def describe(account: dict[str, object]) -> str:
+    """``33 PoC file(s) for 54 finding(s): 21 share a file (the same request)``."""
+    text = f"{account['files']} PoC file(s) for {account['findings']} finding(s)"
+    notes = []
+    if account["sharing_a_file"]:
+        notes.append(f"{account['sharing_a_file']} share a file (the same request)")
+    reasons = account["not_exported"]
+    assert isinstance(reasons, dict)
+    notes += [f"{n} without one: {reason}" for reason, n in reasons.items()]
+    return text + (": " + "; ".join(notes) if notes else "")
+
+
 def remove_exports(directory: Path) -> None:
     """Delete PoC files an earlier run exported there; files people wrote stay."""
     for old in Path(directory).glob("*.toml"):

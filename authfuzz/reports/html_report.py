@@ -182,6 +182,9 @@ nav.contents a, p.top a { color: #1a5fb4; }
 nav.contents .via, p.top { color: #5b6675; font-size: 13px; }
 pre { background: #1e2329; color: #e8ecf1; padding: 10px 12px; border-radius: 6px; margin: 0;
   white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; }
+.scroll { max-width: 100%; overflow-x: auto; }
+pre.routes { white-space: pre; overflow-wrap: normal; overflow-x: auto; max-width: 100%; }
+.run-number { font-weight: 400; font-size: 12px; color: #5b6470; margin-left: 8px; }
 nav.jump { margin: 14px 0 0; font-size: 13px; color: #5b6675; }
 nav.jump a { color: #1a5fb4; }
 .none { color: #1f8a3f; font-weight: 600; }
@@ -304,6 +307,7 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         "budget left": summary.get("budget_left"),
         "seconds": summary.get("seconds"),
         "replay": "authfuzz repro pocs/ (the folder beside this page)" if findings else None,
+        "poc files": _pocs(summary) if findings else None,
     }
     cells = "".join(
         f'<div><dt>{name}</dt><dd id="summary-{name.replace(" ", "-")}">{escape(str(value))}</dd></div>'
@@ -311,6 +315,13 @@ def _summary(findings: list[Finding], summary: dict[str, object]) -> str:
         if value is not None
     )
     return f'<dl class="summary">{cells}</dl>'
+
+
+def _pocs(summary: dict[str, object]) -> str | None:
+    from authfuzz.poc.export import describe
+
+    account = summary.get("pocs")
+    return describe(account) if isinstance(account, dict) else None
 
 
 def _tests(summary: dict[str, object]) -> str | None:
@@ -408,10 +419,13 @@ def _findings(groups: list[ReportGroup], total: int) -> str:
             )
             + "</p>"
         )
+        # Numbered within the group (3.1, 3.2...); the run-wide number, as findings.json and
+        # findings.md count, stays in the anchor and the label.
         out.append(
             f'<article class="finding" id="finding-{number}">'
-            f"<h4>{number}. {escape(first.invariant)}: branch "
-            f"<code>{escape(first.branch)}</code> on <code>{escape(first.operation)}</code></h4>"
+            f"<h4>{index}.1 {escape(first.invariant)}: branch "
+            f"<code>{escape(first.branch)}</code> on <code>{escape(first.operation)}</code>"
+            f'<span class="run-number">finding {number}</span></h4>'
             f"{_finding_body(first)}</article>"
         )
         if entry.rest:
@@ -419,10 +433,11 @@ def _findings(groups: list[ReportGroup], total: int) -> str:
                 f'<details class="more"><summary>{len(entry.rest)} more in this group</summary>'
             )
             out += [
-                f'<details class="finding" id="finding-{n}"><summary>{n}. '
+                f'<details class="finding" id="finding-{n}"><summary>{index}.{k} '
                 f"<code>{escape(f.operation)}</code>: status {escape(str(f.status))} via "
-                f"{escape(f.oracle)}{_attempt(f)}</summary>{_finding_body(f)}</details>"
-                for n, f in entry.rest
+                f"{escape(f.oracle)}{_attempt(f)}"
+                f'<span class="run-number">finding {n}</span></summary>{_finding_body(f)}</details>'
+                for k, (n, f) in enumerate(entry.rest, 2)
             ]
             out.append("</details>")
         out.append('<p class="top"><a href="#contents">back to the contents</a></p></section>')
@@ -491,10 +506,12 @@ def _grid_table(grid: Grid) -> str:
             f"{''.join(cells)}</tr>"
         )
     return (
-        f'<table class="matrix" id="matrix-{escape(grid.api)}" data-api="{escape(grid.api)}">'
+        # On a phone the grid scrolls inside its own box; the page itself never runs wide.
+        f'<div class="scroll"><table class="matrix" id="matrix-{escape(grid.api)}" '
+        f'data-api="{escape(grid.api)}">'
         f"<caption>{escape(grid.api)}</caption>"
         f'<thead><tr><th scope="col">branch</th>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

@@ -20,7 +20,9 @@ def title(summary: RunSummary) -> str:
     return summary.ending.headline()
 
 
-def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[str]:
+def render(
+    summary: RunSummary, report_dir: Path, pocs_exported: bool, pocs_line: str = ""
+) -> list[str]:
     tests = summary.tests
     lines = [
         f"target    {summary.target} ({summary.environment})   profile {summary.profile}   "
@@ -90,6 +92,8 @@ def render(summary: RunSummary, report_dir: Path, pocs_exported: bool) -> list[s
         ]
         if pocs_exported:
             lines.append(f"replay    authfuzz repro {report_dir}/pocs/")
+        if pocs_line:
+            lines.append(f"pocs      {pocs_line}")
     lines.append(
         f"reports   {report_dir}/report.html  (and findings.json, findings.md, findings.sarif)"
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from authfuzz.coverage import Matrix
 from authfuzz.dimension_matrix import DimensionMatrix
-from authfuzz.poc.export import Exported, export_findings, remove_exports
+from authfuzz.poc.export import Exported, accounting, export_findings, remove_exports
 from authfuzz.principals import Principals
 from authfuzz.reports import (
     html_report,
@@ -62,7 +62,9 @@ def remove_reports(directory: Path) -> None:
 def write_reports(directory: Path, record: RunRecord, junit: Path | None = None) -> list[Exported]:
     """Every report of the run, and its PoC files; the verdict added to pytest's JUnit file."""
     directory.mkdir(parents=True, exist_ok=True)
+    exported = export_findings(record.summary.findings, directory / POCS, record.principals)
     data = record.summary.to_dict()
+    data["pocs"] = accounting(exported)
     findings, matrix = record.summary.findings, record.matrix
     routes = record.routes.render() if record.routes else ""
     space = record.dimensions
@@ -87,7 +89,6 @@ def write_reports(directory: Path, record: RunRecord, junit: Path | None = None)
     html_report.write(
         directory / HTML, findings, data, matrix, routes, space.render_detailed() if space else ""
     )
-    exported = export_findings(findings, directory / POCS, record.principals)
     if junit is not None:
         junit_report.annotate(junit, data)
     return exported

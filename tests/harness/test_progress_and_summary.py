@@ -196,3 +196,34 @@ def test_no_coverage_line_for_a_run_without_the_matrix() -> None:
         line.startswith("coverage")
         for line in terminal_report.render(summary([]), Path("r"), False)
     )
+
+
+# -- reports for people -----------------------------------------------------------------------
+
+
+def test_markdown_fits_a_pull_request_comment_and_starts_with_the_summary() -> None:
+    many = [
+        finding(f"branch-{g}", f"POST /api/v1/downloads/op{n}/", request="x" * 2000)
+        for g in range(30)
+        for n in range(10)
+    ]
+    data = summary(many).to_dict()
+    text = markdown_report.render(many, data, "grid\n" * 200)
+    assert len(text) <= markdown_report.MAX_CHARS + 1000, len(text)
+    lines = text.splitlines()
+    assert lines[0] == "# authfuzz report: FAIL"
+    assert lines[2] == "**FAIL:** 300 finding(s)"
+    assert "| findings | 300 |" in text and "| tests | 10 passed, 0 failed" in text
+    assert text.count("| `branch-") == 30  # one table row per group
+    assert "findings.json, report.html, pocs/" in text  # where the rest is
+
+
+def test_html_numbers_findings_within_their_group_and_grids_scroll_on_a_phone() -> None:
+    from authfuzz.coverage import Matrix
+    from authfuzz.reports import html_report
+
+    many = [finding(f"b{g}", f"POST /api/v1/downloads/op{n}/") for g in range(3) for n in range(3)]
+    page = html_report.render(many, summary(many).to_dict(), Matrix())
+    assert "<h4>3.1 " in page and "<summary>3.3 " in page
+    assert "finding 9</span>" in page  # the run-wide number stays, as a label
+    assert ".scroll { max-width: 100%; overflow-x: auto; }" in page

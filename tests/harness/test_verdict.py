@@ -62,3 +62,15 @@ def test_every_verdict_has_its_own_exit_code() -> None:
     assert set(EXIT_CODES) == set(Verdict)
     assert len(set(EXIT_CODES.values())) == len(Verdict)
     assert Verdict.PASS.exit_code == 0 and Verdict.FAIL.exit_code == 1
+
+
+def test_a_bare_authfuzz_is_a_usage_error_not_a_success(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from authfuzz.cli import main
+
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as asked:
+        main(["--help"])
+    assert asked.value.code == 0  # asking for help is not an error
