@@ -1052,5 +1052,8 @@ class RunCollector:
         from authfuzz.poc.export import accounting, describe
 
         pocs_line = describe(accounting(self.exported)) if self.exported else ""
-        for line in terminal_report.render(summary, report_dir, pocs, pocs_line):
+        # pytest's own closing line counts failed reports, one per failed subtest: say so
+        # where it differs, so the run has one set of counts and one explanation.
+        pytest_failed = len(terminalreporter.stats.get("failed", []))
+        for line in terminal_report.render(summary, report_dir, pocs, pocs_line, pytest_failed):
             terminalreporter.write_line(line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from authfuzz.client.rendering import DERIVED
 from authfuzz.run_summary import FindingGroup, RunSummary, group_findings
 
 MAX_GROUPS = 8
@@ -21,13 +22,22 @@ def title(summary: RunSummary) -> str:
 
 
 def render(
-    summary: RunSummary, report_dir: Path, pocs_exported: bool, pocs_line: str = ""
+    summary: RunSummary,
+    report_dir: Path,
+    pocs_exported: bool,
+    pocs_line: str = "",
+    pytest_failed: int | None = None,
 ) -> list[str]:
     tests = summary.tests
     lines = [
         f"target    {summary.target} ({summary.environment})   profile {summary.profile}   "
         f"workers {summary.workers}   time {summary.seconds:.1f} s",
-        f"tests     {tests.passed} passed, {tests.failed} failed, {tests.skipped} skipped",
+        f"tests     {tests.passed} passed, {tests.failed} failed, {tests.skipped} skipped"
+        + (
+            f" (pytest's own line counts {pytest_failed} failed: one per failed subtest)"
+            if pytest_failed is not None and pytest_failed != tests.failed
+            else ""
+        ),
         f"requests  {summary.requests.sent:,} sent; {_budget(summary)}",
     ]
     if summary.throttle_use:
@@ -84,7 +94,8 @@ def render(
             )
         if len(groups) > MAX_GROUPS:
             lines.append(f"  ... and {len(groups) - MAX_GROUPS} more group(s): see the reports")
-        first = groups[0].first
+        # The first group whose most direct finding pastes as a curl line, if any does.
+        first = next((g.first for g in groups if g.first.curl != DERIVED), groups[0].first)
         lines += [
             "",
             f"reproduce the first ({first.branch}, {first.operation}, status {first.status}):",
