@@ -42,6 +42,12 @@ def _repro(argv: list[str]) -> int:
     return main(argv)
 
 
+def _budget(argv: list[str]) -> int:
+    from authfuzz.budget import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "demo": (
         "run the gate against the testbed clean and with the Feb-2026 bug, side by side",
@@ -51,6 +57,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "repro": ("run PoC files against a target: VULNERABLE or FIXED per step", _repro),
     "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
     "clean": ("finish the clean-up of a run whose target went away before its end", _clean),
+    "budget": ("what each throttle bucket of a target has left today, from earlier runs", _budget),
 }
 
 

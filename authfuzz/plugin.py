@@ -53,7 +53,9 @@ from authfuzz.state import ReadBackError, Reader
 from authfuzz.surface.matrix import PROPERTY as ROUTE_PROPERTY
 from authfuzz.surface.matrix import RouteMark, RouteMatrix
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
+from authfuzz.throttles import spending
 from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
+from authfuzz.throttles.journal import Journal
 from authfuzz.throttles.plan import spend_against_limits
 from authfuzz.verdict import DecidedExit, Ending, Verdict
 from authfuzz.workbench import Workbench
@@ -100,6 +102,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default=DEFAULT_TARGET,
         help=f"target name in the targets file (default: {DEFAULT_TARGET})",
+    )
+    group.addoption(
+        "--spend-journal",
+        default=None,
+        help="what each throttle bucket spent across runs (default: $AUTHFUZZ_JOURNAL or "
+        "~/.cache/authfuzz/spend.json)",
     )
     group.addoption(
         "--targets-file",
@@ -201,6 +209,7 @@ _PLANNED = pytest.StashKey[bool]()
 # A run that ends before its tests can say anything (refused, unreachable, not the API): the
 # verdict and its one line. Every process skips its tests; the controller writes the reports.
 _EARLY = pytest.StashKey[Ending]()
+_JOURNAL = pytest.StashKey["Journal | None"]()
 EARLY_INPUT = "authfuzz_early"
 RELEASE_FILES_INPUT = "authfuzz_release_files"
 DEADLINE_INPUT = "authfuzz_deadline"
@@ -516,6 +525,7 @@ def pytest_collection_modifyitems(
                 config.getoption("fit_throttle"),
                 processes=_processes(config),
                 release_files=_release_files(config),
+                spent=_already_spent(config, target),
             )
             if not _is_worker(config):
                 _report_plan(config, target, decision)
@@ -543,16 +553,35 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
         config.getoption("fit_throttle"),
         processes=_processes(config),
         release_files=_release_files(config),
+        spent=_already_spent(config, target),
     )
     _report_plan(config, target, decision)
 
 
 def _report_plan(config: pytest.Config, target: Target, decision: PlanDecision) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    journal = _journal(config, target)
     if reporter is not None:
+        if journal is not None and journal.note:
+            reporter.write_line(f"authfuzz: {journal.note}")
         reporter.write_line(f"authfuzz: {decision.describe()}")
     if decision.stop is not None:
-        _end_early(config, Ending(Verdict.REFUSED, f"target {target.name!r}: {decision.stop}"))
+        later = spending.when_it_fits(journal, target, decision.plan) if journal else ""
+        _end_early(
+            config, Ending(Verdict.REFUSED, f"target {target.name!r}: {decision.stop}{later}")
+        )
+
+
+def _journal(config: pytest.Config, target: Target) -> Journal | None:
+    """This target's spend journal, read once per process (None: it keeps no history)."""
+    if _JOURNAL not in config.stash:
+        config.stash[_JOURNAL] = spending.open_journal(target, config.getoption("spend_journal"))
+    return config.stash[_JOURNAL]
+
+
+def _already_spent(config: pytest.Config, target: Target) -> dict[str, int]:
+    journal = _journal(config, target)
+    return spending.already_spent(journal, target) if journal is not None else {}
 
 
 def _processes(config: pytest.Config) -> int:
@@ -689,6 +718,7 @@ def _filed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> Any:
 
 def _final_figures(worker: str, client: Client) -> dict[str, Any]:
     """A process's exact request figures when it ends (``RequestTally.settle``'s arguments)."""
+    now = time.monotonic()
     return {
         "worker": worker,
         "sent": client.sent,
@@ -696,6 +726,9 @@ def _final_figures(worker: str, client: Client) -> dict[str, Any]:
         "budget_limit": client.budget.limit,
         "custody": client.custody_sent,
         "spent": client.tally.snapshot(),
+        "closed": {
+            label: until - now for label, until in client.tally.closed.items() if until > now
+        },
     }
 
 
@@ -919,6 +952,7 @@ class RunCollector:
         if _is_worker(self.config):
             return
         target_state = self._target_state()
+        self._journal_the_spend()
         if self.gate or self._gated:
             self.summary = self._summary(target_state)
             self._write_reports(self.summary)
@@ -927,6 +961,21 @@ class RunCollector:
             for plugin in self.config.pluginmanager.get_plugins():
                 if isinstance(plugin, DecidedExit):
                     plugin.code = self.summary.ending.exit_code
+
+    def _journal_the_spend(self) -> None:
+        """What this run counted goes into the target's spend journal, for the next plan."""
+        target = self.config.stash.get(_TARGET, None)
+        if target is None or _early(self.config) is not None:
+            return
+        journal = _journal(self.config, target)
+        if journal is None:
+            return
+        try:
+            spending.record_run(
+                journal, target, self.state.requests.spent(), self.state.requests.closed()
+            )
+        except OSError as error:  # a read-only cache must not cost the run its verdict
+            self._write_line(f"authfuzz: spend journal {journal.path} not written: {error}")
 
     def _ship_custody(self) -> None:
         """A worker's custody report (its own testbed) or its protector's log, for the controller."""

@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--target", default="testbed", help="target name (default: testbed)")
     parser.add_argument("--targets-file", help="targets file (default: ./targets.toml)")
+    parser.add_argument(
+        "--spend-journal",
+        help="what each throttle bucket spent across runs "
+        "(default: $AUTHFUZZ_JOURNAL or ~/.cache/authfuzz/spend.json)",
+    )
     parser.add_argument("--defects", default="", help="defect switches for the embedded testbed")
     parser.add_argument("--profile", choices=("ci", "dev", "deep"), help="Hypothesis profile")
     parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
@@ -111,6 +116,8 @@ def main(argv: list[str]) -> int:
         pytest_args.append("--fit-throttle")
     if args.max_seconds is not None:
         pytest_args += ["--max-seconds", str(args.max_seconds)]
+    if args.spend_journal:
+        pytest_args += ["--spend-journal", args.spend_journal]
     if args.workers:
         pytest_args += ["-n", args.workers]
         if not any(a == "--dist" or a.startswith("--dist=") for a in args.pytest_args):

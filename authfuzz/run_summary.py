@@ -57,6 +57,7 @@ class WorkerRequests:
     budget_left: int | None = None
     custody: int = 0  # of ``sent``: custody's own (digests, put-backs), outside the budget
     spent: dict[str, int] = field(default_factory=dict)  # throttle bucket -> counted requests
+    closed: dict[str, float] = field(default_factory=dict)  # bucket -> seconds a 429 closed it
 
 
 @dataclass
@@ -81,11 +82,20 @@ class RequestTally:
         budget_limit: int | None,
         custody: int = 0,
         spent: dict[str, int] | None = None,
+        closed: dict[str, float] | None = None,
     ) -> None:
         """The exact figures a process reports when it ends (after its fixtures' teardown)."""
         self.workers[worker] = WorkerRequests(
-            sent, budget_limit, budget_left, custody, dict(spent or {})
+            sent, budget_limit, budget_left, custody, dict(spent or {}), dict(closed or {})
         )
+
+    def closed(self) -> dict[str, float]:
+        """Buckets a 429 closed, with the longest wait any process was told (seconds)."""
+        out: dict[str, float] = {}
+        for entry in self.workers.values():
+            for label, seconds in entry.closed.items():
+                out[label] = max(seconds, out.get(label, 0.0))
+        return out
 
     @property
     def sent(self) -> int:

@@ -50,7 +50,9 @@ def throttle_plan(
     *,
     processes: int,
     release_files: int | None,
+    spent: dict[str, int] | None = None,
 ) -> PlanDecision:
+    """``spent``: what each bucket already spent in its window (the spend journal)."""
     assert target.throttles is not None
     current = settings.default
     examples = int(current.max_examples) if current is not None else 0
@@ -58,6 +60,7 @@ def throttle_plan(
         "processes": processes,
         "release_files": release_files,
         "read_only": target.is_production,
+        "spent": spent,
     }
     full = plan(nodeids, examples, target.principals, target.throttles, **options)
     if full.fits:

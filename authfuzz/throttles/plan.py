@@ -38,13 +38,24 @@ class PlanLine:
     planned: int
     limit: int
     per: str
+    already: int = 0  # spent in the current window by earlier runs (the spend journal)
 
     @property
     def over(self) -> int:
-        return max(0, self.planned - self.limit)
+        return max(0, self.planned + self.already - self.limit)
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.already)
 
     def describe(self) -> str:
-        text = f"{self.bucket.label} {self.planned:,} of {self.limit:,}/{self.per}"
+        if self.already:
+            text = (
+                f"{self.bucket.label} {self.planned:,} of {self.left:,} left "
+                f"({self.limit:,}/{self.per}, {self.already:,} spent already)"
+            )
+        else:
+            text = f"{self.bucket.label} {self.planned:,} of {self.limit:,}/{self.per}"
         return text + (f" ({self.over:,} over)" if self.over else "")
 
 
@@ -78,6 +89,7 @@ def plan(
     processes: int = 1,
     release_files: int | None = None,
     read_only: bool = False,
+    spent: dict[str, int] | None = None,
 ) -> Plan:
     """What a run of these tests, with ``examples`` per fuzzed test, spends per bucket.
 
@@ -107,7 +119,8 @@ def plan(
     lines = []
     for bucket, amount in by_bucket.items():
         rate = throttles.limit(bucket.throttle)
-        lines.append(PlanLine(bucket, math.ceil(amount) + SLACK, rate.requests, rate.per))
+        already = (spent or {}).get(bucket.label, 0)
+        lines.append(PlanLine(bucket, math.ceil(amount) + SLACK, rate.requests, rate.per, already))
     return Plan(tuple(lines), examples)
 
 
@@ -116,7 +129,7 @@ def fitted(
     examples: int,
     principals: Principals,
     throttles: Throttles,
-    **kwargs: int | bool | None,
+    **kwargs: int | bool | dict[str, int] | None,
 ) -> Plan:
     """The largest number of fuzzed examples (down to 0) whose plan fits, or the plan with 0."""
     for trimmed in range(examples, -1, -1):

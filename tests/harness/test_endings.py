@@ -74,6 +74,7 @@ def _launch(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path, Pa
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AUTHFUZZ_"))}
     env["TMPDIR"] = str(tmpdir)
+    env["AUTHFUZZ_JOURNAL"] = str(tmp_path / "spend.json")
     process = subprocess.Popen(
         command,
         cwd=REPO,

@@ -215,3 +215,67 @@ def test_max_seconds_stops_in_time_and_says_what_was_not_checked(tmp_path: Path)
     assert summary["not_checked"]["by_cause"].get("time", 0) > 30
     assert re.search(r"not checked: \d+ \(time \d+\); not a pass", run.output)
     assert summary["target_state"]["unchanged"]  # what the cut-off checks made is gone
+
+
+# -- the spend journal: the plan knows the day ---------------------------------------------
+
+PROBES = ("-k", "test_identity_probes and v2")
+
+
+@pytest.mark.slow
+def test_the_journal_records_a_run_and_the_next_that_no_longer_fits_is_refused(
+    tmp_path: Path,
+) -> None:
+    from authfuzz.targets import load_target
+    from authfuzz.throttles import spending
+    from authfuzz.throttles.journal import Journal
+
+    journal = tmp_path / "spend.json"
+    with Testbed(throttle=True) as info:
+        targets = write_targets(tmp_path, "real", info.base_url, "staging", throttled=True)
+        options = ("--targets-file", str(targets), "--target", "real")
+        options += ("--spend-journal", str(journal))
+        first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+        first_dir.mkdir()
+        second_dir.mkdir()
+        first = run_gate(first_dir, *options, *PROBES, select="suites/test_auth_branches.py")
+        assert first.returncode == 0, first.output[-3000:]
+        spent = json.loads((first.report_dir / "requests.json").read_text())["by_bucket"]
+        data = json.loads(journal.read_text())
+        recorded = {b["bucket"]: sum(n for _, n in b["spends"]) for b in data["buckets"]}
+        assert recorded == spent and spent.get("v2 admin", 0) > 0, (recorded, spent)
+        # Another client spent most of the admin token's day an hour ago.
+        target = load_target(targets, "real")
+        book = Journal.load(journal)
+        book.record(spending.key(target), "v2 admin", 2990, time.time() - 3600)
+        book.save()
+        before = len(info.logged_requests())
+        second = run_gate(second_dir, *options, *PROBES, select="suites/test_auth_branches.py")
+        sent = info.logged_requests()[before:]
+    assert second.returncode == 2, second.output[-3000:]  # REFUSED
+    assert "spent already" in second.output and "room for it again at" in second.output
+    assert all(r["method"] == "GET" for r in sent), sent  # custody's reads, no attempt
+    summary = json.loads((second.report_dir / "findings.json").read_text())["summary"]
+    assert summary["verdict"] == "refused"
+
+
+def test_authfuzz_budget_prints_what_is_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from authfuzz.budget import main
+    from authfuzz.targets import load_target
+    from authfuzz.throttles import spending
+    from authfuzz.throttles.journal import Journal
+
+    targets = write_targets(tmp_path, "staging", "http://127.0.0.1:9", "staging", throttled=True)
+    journal = tmp_path / "spend.json"
+    book = Journal(journal)
+    book.record(spending.key(load_target(targets, "staging")), "v2 admin", 1000, time.time() - 60)
+    book.save()
+    code = main(
+        ["--target", "staging", "--targets-file", str(targets), "--spend-journal", str(journal)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"v2 admin\s+2,000 left of 3,000/day \(1,000 spent by earlier runs", out), out
+    assert re.search(r"v2 user\s+3,000 left of 3,000/day\n", out), out
