@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authfuzz.branches import Api
-from authfuzz.client import ApiRequest, Purpose
-from authfuzz.not_checked import NotApplicableError, NotChecked
+from authfuzz.client import ApiRequest, Purpose, send_write
+from authfuzz.not_checked import Cause, NotApplicableError, NotChecked
 from authfuzz.principals import Role
 from authfuzz.state import ReadBackError, Reader, new_nonce
 from authfuzz.workbench import Workbench
@@ -198,8 +198,22 @@ def _v1_create(bench: Workbench, resource: str, body: dict[str, Any]) -> int:
     request = ApiRequest(
         "POST", f"{V1}/{resource}/", headers=bench.staff_auth(Api.V1), json_body=body
     )
-    response = bench.client.send(request)
-    found = bench.reader.find(resource, slug=str(body["slug"]))
+    found: list[dict[str, Any]] = []
+
+    def took_effect() -> bool:
+        found[:] = bench.reader.find(resource, slug=str(body["slug"]))
+        return bool(found)
+
+    # A lost answer or a busy front end (5xx, a short 429) is re-sent once the read shows
+    # nothing was made, as every write of the run is (``send_write``).
+    response = send_write(bench.client, request, took_effect)
+    if not found:
+        took_effect()
+    if not found and response.fault is not None:
+        raise NotChecked(
+            f"the trusted principal's v1 create of {resource} got no answer ({response.fault})",
+            Cause.THROTTLE if response.status == 429 else Cause.FAULT,
+        )
     if not found:
         raise ReadBackError(
             f"the trusted principal could not create {resource} {body['slug']!r} through v1 "
