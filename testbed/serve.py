@@ -205,7 +205,37 @@ def _announce(
         f"{READY_PREFIX} {base_url}  (target: testbed; defects: {active}; "
         f"database: {database.engine}; {server})"
     )
+    if not args.ready_file:  # started by hand: say how to point the gate at it
+        for line in _targets_block(base_url, args.throttle):
+            print(line)
     print("Stop with Ctrl-C.", flush=True)
+
+
+def _targets_block(base_url: str, throttled: bool) -> list[str]:
+    """The ``targets.toml`` block for this instance, secrets as ``*_env`` names, and the
+    export lines for them (the testbed's own fixed accounts: fixtures, not anyone's keys)."""
+    from testbed.principals import ACCOUNTS
+
+    limits = (
+        "on: python.org's (v1 600/hour per identity, v2 3,000/day per token, 100/day anonymous)"
+        if throttled
+        else "off (--no-throttle)"
+    )
+    lines = [f"throttles: {limits}", "", "# targets.toml", "[targets.local]"]
+    lines += [f'base_url = "{base_url}"', 'environment = "local"']
+    if not throttled:
+        lines.append("throttles = false")
+    exports = []
+    for account in ACCOUNTS:
+        prefix = f"AUTHFUZZ_{account.name.upper()}"
+        lines += ["", "[[targets.local.principals]]", f'name = "{account.name}"']
+        lines += [f'username = "{account.username}"', f'role = "{account.role}"']
+        for kind, value in (("api_key", account.api_key), ("token", account.token)):
+            lines.append(f'{kind}_env = "{prefix}_{kind.upper()}"')
+            exports.append(f"export {prefix}_{kind.upper()}={value}")
+    lines += ["", "# then, in the shell that runs the gate:", *exports]
+    lines += ["# and: authfuzz run --target local --targets-file targets.toml", ""]
+    return lines
 
 
 def _serve_with_gunicorn(
