@@ -320,3 +320,38 @@ def _wait_for_writes(info: TestbedInfo, writes: int, timeout: float = 120) -> No
             return
         time.sleep(0.2)
     raise AssertionError(f"the gate did not send {writes} writes within {timeout} s")
+
+
+@pytest.mark.slow
+def test_clean_up_goes_by_another_staff_principal_when_the_trusted_bucket_is_spent(
+    tmp_path: Path,
+) -> None:
+    """Another client spends the admin token's whole day mid-run; the run's object is still
+    removed, through the editor's token, and the report says by which route."""
+    import requests
+
+    from authfuzz.custody.custodian import SharedCustody
+    from authfuzz.custody.reconcile import Reconciliation
+    from authfuzz.state import new_nonce
+
+    with Testbed(throttle=True) as info:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(targets_toml("real", info.base_url, "staging", throttled=True))
+        target = load_target(targets, "real")
+        custody = SharedCustody.open(target, None)
+        trusted = target.principals.trusted()
+        assert trusted is not None
+        slug = f"authfuzz-route-{new_nonce()}"
+        Reader(custody.client, trusted).create("os", {"name": slug, "slug": slug})
+        with requests.Session() as outside:  # another client, the same token: 3,000 a day
+            outside.headers["Authorization"] = f"Token {trusted.token}"
+            for _ in range(3100):
+                if outside.get(f"{info.base_url}/api/v2/downloads/os/").status_code == 429:
+                    break
+            else:
+                pytest.fail("the testbed never throttled the admin token")
+        report = custody.close(Reconciliation())
+        left = database_state(info)
+    assert report.checked and report.unchanged, (report.note, report.left)
+    assert "'editor'" in report.route and "'admin'" in report.route, report.route
+    assert slug not in left["os"], "the run's object was stranded"
