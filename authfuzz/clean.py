@@ -13,12 +13,13 @@ or configuration error, 3 the target is still unreachable.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from authfuzz.client import Client, TargetUnreachableError
-from authfuzz.custody.custodian import START_DIGEST, Custodian
+from authfuzz.custody.custodian import START_DIGEST, Custodian, spare_reader
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
@@ -37,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ledger", required=True, help="the directory the end screen named")
     parser.add_argument("--target", required=True, help="the target the run was against")
-    parser.add_argument("--targets-file", default="targets.toml", help="default: ./targets.toml")
+    parser.add_argument(
+        "--targets-file",
+        default=os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"),
+        help="default: $AUTHFUZZ_TARGETS_FILE or ./targets.toml (as for authfuzz run)",
+    )
     return parser
 
 
@@ -59,7 +64,12 @@ def main(argv: list[str]) -> int:
         return 2
     client = Client(target)
     try:
-        custodian = Custodian(Reader(client, trusted, custody=True), Ledger(), directory)
+        custodian = Custodian(
+            Reader(client, trusted, custody=True),
+            Ledger(),
+            directory,
+            spare=spare_reader(client, target.principals, trusted),
+        )
         custodian.start = World.load(start)
         client.ensure_reachable(custody=True)
         report = custodian.finish()

@@ -185,6 +185,14 @@ class Custodian:
         return report
 
 
+def spare_reader(client: Any, principals: Any, trusted: Any) -> Reader | None:
+    """Custody's reader for another staff principal with a token, if the target has one."""
+    spare = next(
+        (p for p in principals if p.can_write and p.token and p.name != trusted.name), None
+    )
+    return Reader(client, spare, custody=True) if spare is not None else None
+
+
 def _throttled(report: StateReport) -> bool:
     """Settling stopped by a closed throttle bucket (not by anything another route fixes)."""
     reasons = [report.note] if not report.checked else report.left
@@ -237,15 +245,11 @@ class SharedCustody:
             )
         client = Client(target)
         client.ensure_reachable(custody=True)
-        spare = next(
-            (p for p in target.principals if p.can_write and p.token and p.name != trusted.name),
-            None,
-        )
         custodian = Custodian(
             Reader(client, trusted, custody=True),
             client.ledger,
             journals,
-            spare=Reader(client, spare, custody=True) if spare is not None else None,
+            spare=spare_reader(client, target.principals, trusted),
         )
         custodian.begin()
         return cls(client, custodian)
