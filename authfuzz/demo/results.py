@@ -89,17 +89,31 @@ def count(n: int, noun: str) -> str:
 
 
 def pick_reproduction(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The finding to show in full: a wrong-key read-back if any, else a fuzzed one, else any."""
+    """The finding to show in full: a wrong-key read-back if any, else a fuzzed one, else any;
+    among those, one whose curl line pastes (a near-miss key has none: it replays from its
+    PoC file) before one that does not."""
+    from authfuzz.client.rendering import DERIVED
 
     def first(*conditions: Any) -> dict[str, Any] | None:
         return next((f for f in findings if all(c(f) for c in conditions)), None)
 
+    def pastes(f: dict[str, Any]) -> bool:
+        return f.get("curl") != DERIVED
+
+    def read_back(f: dict[str, Any]) -> bool:
+        return f.get("oracle") == "read-back"
+
+    def wrong_key(f: dict[str, Any]) -> bool:
+        return f.get("branch") == "wrong-key"
+
+    def not_a_poc(f: dict[str, Any]) -> bool:
+        return not str(f.get("branch", "")).startswith("poc:")
+
     return (
-        first(lambda f: f.get("oracle") == "read-back", lambda f: f.get("branch") == "wrong-key")
-        or first(
-            lambda f: f.get("oracle") == "read-back",
-            lambda f: not str(f.get("branch", "")).startswith("poc:"),
-        )
+        first(read_back, wrong_key, pastes)
+        or first(read_back, not_a_poc, pastes)
+        or first(read_back, wrong_key)
+        or first(read_back, not_a_poc)
         or (findings[0] if findings else None)
     )
 

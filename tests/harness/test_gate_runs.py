@@ -88,7 +88,8 @@ def test_unreachable_target_stops_the_run_with_one_line(tmp_path: Path) -> None:
     targets = tmp_path / "targets.toml"
     targets.write_text(
         '[targets.gone]\nbase_url = "http://127.0.0.1:9"\nenvironment = "local"\n'
-        '[[targets.gone.principals]]\nname = "a"\nusername = "a"\nrole = "staff"\napi_key = "k"\ntoken = "t"\n'
+        '[[targets.gone.principals]]\nname = "a"\nusername = "a"\nrole = "staff"\n'
+        f'api_key = "{"ab12" * 10}"\ntoken = "{"cd34" * 10}"\n'
     )
     run = run_gate(tmp_path, "--targets-file", str(targets), "--target", "gone")
     assert run.returncode == 3, run.output[-2000:]
