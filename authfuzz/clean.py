@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 from authfuzz.client import Client, TargetUnreachableError
-from authfuzz.custody.custodian import START_DIGEST, Custodian, spare_reader
+from authfuzz.custody.custodian import START_DIGEST, Custodian, custody_reader, fallback_routes
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
-from authfuzz.state import ReadBackError, Reader
+from authfuzz.state import ReadBackError
 from authfuzz.targets import TargetsFileError, load_target
 from authfuzz.world import World
 
@@ -64,11 +64,12 @@ def main(argv: list[str]) -> int:
         return 2
     client = Client(target)
     try:
+        primary = custody_reader(client, target.principals)
         custodian = Custodian(
-            Reader(client, trusted, custody=True),
+            primary,
             Ledger(),
             directory,
-            spare=spare_reader(client, target.principals, trusted),
+            spare=fallback_routes(client, target.principals, primary),
         )
         custodian.start = World.load(start)
         client.ensure_reachable(custody=True)

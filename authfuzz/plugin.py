@@ -26,7 +26,13 @@ from hypothesis import HealthCheck, Phase, settings
 from authfuzz.branches import Api, Branch
 from authfuzz.client import Client, Deadline, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
-from authfuzz.custody.custodian import START_DIGEST, Custodian, SharedCustody, StateReport
+from authfuzz.custody.custodian import (
+    START_DIGEST,
+    Custodian,
+    SharedCustody,
+    StateReport,
+    custody_reader,
+)
 from authfuzz.custody.ledger import Ledger
 from authfuzz.custody.lock import RunLock
 from authfuzz.custody.protector import Protector
@@ -49,7 +55,7 @@ from authfuzz.run_summary import (
 )
 from authfuzz.secrecy import Redact, redact_terminal, scrub_report
 from authfuzz.signals import SignalWatch
-from authfuzz.state import ReadBackError, Reader
+from authfuzz.state import ReadBackError
 from authfuzz.surface.matrix import PROPERTY as ROUTE_PROPERTY
 from authfuzz.surface.matrix import RouteMark, RouteMatrix
 from authfuzz.targets import Environment, Target, TargetsFileError, load_target
@@ -57,6 +63,7 @@ from authfuzz.throttles import spending
 from authfuzz.throttles.fitting import PlanDecision, apply_trim, is_fuzzed, throttle_plan
 from authfuzz.throttles.journal import Journal
 from authfuzz.throttles.plan import spend_against_limits
+from authfuzz.throttles.reserve import Ceilings
 from authfuzz.verdict import DecidedExit, Ending, Verdict
 from authfuzz.workbench import Workbench
 from authfuzz.world import World
@@ -206,6 +213,7 @@ def _delta(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 _TARGET = pytest.StashKey[Target]()
 _TRIM = pytest.StashKey[int | None]()  # examples per fuzzed test after --fit-throttle
 _PLANNED = pytest.StashKey[bool]()
+_CEILINGS = pytest.StashKey[Ceilings]()  # how far this process's checks may spend each bucket
 # A run that ends before its tests can say anything (refused, unreachable, not the API): the
 # verdict and its one line. Every process skips its tests; the controller writes the reports.
 _EARLY = pytest.StashKey[Ending]()
@@ -368,7 +376,9 @@ def authfuzz_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 @pytest.fixture(scope="session")
 def authfuzz_client(request: pytest.FixtureRequest, authfuzz_target: Target) -> Iterator[Client]:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
-    client = Client(authfuzz_target, share=workers)
+    client = Client(
+        authfuzz_target, share=workers, ceilings=request.config.stash.get(_CEILINGS, None)
+    )
     client.deadline = _deadline(request.config)
     journals = _journals(request.config)
     if journals is not None:
@@ -393,7 +403,7 @@ def authfuzz_custody(
     if trusted is None or not trusted.token:
         yield None  # no trusted reader: Workbench explains why the gate cannot run
         return
-    reader = Reader(authfuzz_client, trusted, custody=True)
+    reader = custody_reader(authfuzz_client, authfuzz_target.principals)
     journals = _journals(request.config)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     shared = authfuzz_target.start != "testbed" and workers > 1  # else: one process per target
@@ -532,6 +542,7 @@ def pytest_collection_modifyitems(
             elif decision.stop is not None:
                 _end_early(config, Ending(Verdict.REFUSED, decision.stop))
             config.stash[_TRIM] = decision.plan.examples if decision.trimmed else None
+            config.stash[_CEILINGS] = decision.plan.ceilings(_processes(config))
     if _early(config) is not None and items:
         config.hook.pytest_deselected(items=list(items))
         items[:] = []

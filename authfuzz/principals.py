@@ -86,6 +86,19 @@ class Principals:
         staff = self.with_role(Role.STAFF)
         return staff[0] if staff else None
 
+    def reader(self) -> Principal | None:
+        """The staff principal whose token reads state back: another staff principal with a
+        token when the target has one, else the trusted one.
+
+        Reading is most of what a run spends (every check reads the whole state before and
+        after its batch); on a separate daily bucket it leaves the trusted principal's for the
+        writes the checks make, which is what lets a day hold several gate runs."""
+        trusted = self.trusted()
+        for principal in self.with_role(Role.STAFF):
+            if principal.token and trusted is not None and principal.name != trusted.name:
+                return principal
+        return trusted
+
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for p in self.members for s in p.secrets())
 

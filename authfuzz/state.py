@@ -1,8 +1,10 @@
-"""Reading state back, and writing it, as the trusted staff principal.
+"""Reading state back, and writing it, as staff.
 
 Verification never trusts a status code: the harness reads what the target holds, through v2
-with the trusted principal's token (staff sees unpublished releases; failed auth is not
-throttled, successful staff reads are counted in the staff bucket). The reader keeps the whole
+with a staff token (staff sees unpublished releases; failed auth is not throttled, successful
+staff reads are counted in that principal's daily bucket). It writes as the trusted principal
+and reads as ``reads_as`` (``Principals.reader``: another staff principal when the target has
+one), so reads and writes spend two buckets. The reader keeps the whole
 world it last read, and keeps it true through its own writes, so that the check engine's next
 read costs nothing while nothing else was sent.
 """
@@ -56,16 +58,26 @@ class Reader:
     # The whole world as last read or written, shared by the readers of one client (custody's
     # and the checks' read the same through the same principal).
     known: Known = field(default_factory=lambda: Known(), repr=False)
+    # Whose token reads (None: the trusted principal's own).
+    reads_as: Principal | None = None
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Hypothesis's printer walks a dataclass's fields itself, ignoring ``repr=False``."""
         printer.text(repr(self))
 
     def __repr__(self) -> str:
-        return f"Reader({self.trusted.name!r}{', custody' if self.custody else ''})"
+        reads = f", reads as {self.reading.name!r}" if self.reading is not self.trusted else ""
+        return f"Reader({self.trusted.name!r}{reads}{', custody' if self.custody else ''})"
+
+    @property
+    def reading(self) -> Principal:
+        return self.reads_as or self.trusted
 
     def _auth(self) -> tuple[tuple[str, str], ...]:
         return (("Authorization", f"Token {self.trusted.token}"),)
+
+    def _read_auth(self) -> tuple[tuple[str, str], ...]:
+        return (("Authorization", f"Token {self.reading.token}"),)
 
     def url(self, resource: str, pk: int) -> str:
         """The object's v2 URL, as v2 bodies reference related objects."""
@@ -92,7 +104,7 @@ class Reader:
 
     def sharing(self, *, custody: bool) -> Reader:
         """Another reader of the same client and principal that knows what this one knows."""
-        return Reader(self.client, self.trusted, custody, self.known)
+        return Reader(self.client, self.trusted, custody, self.known, self.reads_as)
 
     def known_world(self) -> World | None:
         """The whole world as this reader knows it now without a request, if it does."""
@@ -120,7 +132,9 @@ class Reader:
         return send_write(self.client, request, took_effect, custody=self.custody)
 
     def detail(self, resource: str, pk: int) -> dict[str, Any] | None:
-        response = self._send(ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._auth()))
+        response = self._send(
+            ApiRequest("GET", f"{V2}/{resource}/{pk}/", headers=self._read_auth())
+        )
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {pk}", response)
         if response.status == 404:
@@ -133,7 +147,7 @@ class Reader:
     def find(self, resource: str, **filters: str | int) -> list[dict[str, Any]]:
         query = tuple((k, str(v)) for k, v in filters.items())
         response = self._send(
-            ApiRequest("GET", f"{V2}/{resource}/", headers=self._auth(), query=query)
+            ApiRequest("GET", f"{V2}/{resource}/", headers=self._read_auth(), query=query)
         )
         if response.fault is not None:
             raise _unanswered(f"the read-back of {resource} {dict(query)}", response)
@@ -143,12 +157,13 @@ class Reader:
         return self._register(resource, data)
 
     def _refused(self, path: str, response: ApiResponse) -> str:
-        """One line: what the trusted principal's read got, and what to check."""
-        who = f"the trusted principal {self.trusted.name!r}"
+        """One line: what the reading principal's read got, and what to check."""
+        name = self.reading.name
+        who = f"the staff principal {name!r}"
         if response.status in (401, 403):
             return (
                 f"GET {path} as {who} answered {response.status}: its v2 token is refused; "
-                f"check principal {self.trusted.name!r}'s token (or token_env) in the targets file"
+                f"check principal {name!r}'s token (or token_env) in the targets file"
             )
         return (
             f"GET {path} as {who} answered {response.status} "
@@ -164,7 +179,7 @@ class Reader:
             data = None
         if not isinstance(data, shape):
             raise ReadBackError(
-                f"GET {path} as the trusted principal {self.trusted.name!r} answered "
+                f"GET {path} as the staff principal {self.reading.name!r} answered "
                 f"{response.status} {_content_type(response)}, not a JSON "
                 f"{'list' if shape is list else 'object'}{_first_bytes(response)}: is base_url "
                 "the API's root (the part before /api/v1/ and /api/v2/)?"
@@ -244,6 +259,8 @@ class Reader:
         request = ApiRequest("DELETE", f"{V2}/{resource}/{pk}/", headers=self._auth())
         known = self._known()
         response = self._send_write(request, lambda: self.detail(resource, pk) is None)
+        if response.status == 429 and self.detail(resource, pk) is not None:
+            raise _unanswered(f"deleting {resource} {pk} as {self.trusted.name!r}", response)
         if response.fault is None:
             gone = response.status in (204, 404)
         else:

@@ -50,7 +50,7 @@ class Workbench:
             raise ValueError(
                 f"target {self.target.name!r} needs a staff principal with a token to read state back"
             )
-        self.reader = Reader(self.client, trusted)
+        self.reader = Reader(self.client, trusted, reads_as=self.target.principals.reader())
 
     def __repr__(self) -> str:
         return f"Workbench(target {self.target.name!r}, {self.client.sent} requests sent)"

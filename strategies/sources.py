@@ -23,6 +23,7 @@ from authfuzz.attempts import Attempt, Pairs
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
 from strategies import keys, travel_forms, v1_headers, v2_headers
+from strategies.anonymous import costs_anonymous_read
 from strategies.availability import (
     holders,
     key_of,
@@ -365,11 +366,13 @@ def method_override(principals: Principals, api: Api) -> SearchStrategy[Attempt]
         ),
         negative_headers(principals, api),
     )
-    return st.builds(
+    attempts = st.builds(
         lambda row, h: travel_forms.override_attempt(api, row[0], row[1], h, lower=row[2]),
         travel_forms.overrides(principals, api),
         credentials,
     )
+    # A counted anonymous read of v2 (strategies.anonymous) is the explicit cells' to spend.
+    return attempts.filter(lambda a: not costs_anonymous_read(a, "POST"))
 
 
 SOURCE_BRANCHES: dict[Branch, Callable[[Principals, Api], SearchStrategy[Attempt]]] = {

@@ -47,6 +47,7 @@ from authfuzz.principals import Principal
 from authfuzz.redaction import Redactor
 from authfuzz.targets import Target
 from authfuzz.throttles.buckets import bucket_of, counted
+from authfuzz.throttles.reserve import Ceilings
 from authfuzz.throttles.tally import Tally
 
 if TYPE_CHECKING:
@@ -55,7 +56,12 @@ if TYPE_CHECKING:
 
 class Client:
     def __init__(
-        self, target: Target, *, share: int = 1, policy: FaultPolicy | None = None
+        self,
+        target: Target,
+        *,
+        share: int = 1,
+        policy: FaultPolicy | None = None,
+        ceilings: Ceilings | None = None,
     ) -> None:
         if target.base_url is None:
             raise ValueError(f"target {target.name!r} has no base URL yet")
@@ -72,6 +78,8 @@ class Client:
         self._counting = threading.Lock()
         self.custody_sent = 0  # of ``sent``: custody's own requests, outside the budget
         self.tally = Tally()  # what each throttle bucket has spent
+        # How far checks may spend each bucket: the rest is clean-up's (throttles.reserve).
+        self.ceilings = ceilings or Ceilings({})
         self.started = time.monotonic()
         self.deadline: Deadline | None = None  # --max-seconds
         self.ledger = Ledger()  # the custody fixture gives it a journal under pytest-xdist
@@ -138,6 +146,11 @@ class Client:
                 "(not sent)",
                 tries=0,
             )
+        held = None
+        if bucket is not None and not custody:
+            held = self.ceilings.refuses(bucket.label, self.tally.spent_in(bucket))
+        if held is not None:
+            return ApiResponse(429, {}, "", 0.0, fault=f"{held} (not sent)", tries=0)
         response = self._transmit(request, custody)
         if bucket is not None:
             purpose = Purpose.CUSTODY if custody else self.purpose.current

@@ -126,9 +126,9 @@ class Custodian:
     ledger: Ledger
     journals: Path | None = None  # where the run's processes keep their ledgers
     start: World | None = None
-    # Another staff principal's reader, counted in another throttle bucket: the way clean-up
-    # still goes when the trusted principal's bucket is throttled (another client spent it).
-    spare: Reader | None = None
+    # Other routes, counted in other throttle buckets: how clean-up still goes when the
+    # primary route's buckets are throttled (another client spent them).
+    spare: tuple[Reader, ...] = ()
 
     def _read(self, reader: Reader | None = None) -> World:
         reader = reader or self.reader
@@ -148,13 +148,16 @@ class Custodian:
         trusted principal's bucket is throttled, the whole settling goes again through the
         spare principal, and the report says by which route."""
         report = self._settle(self.reader, during)
-        if self.spare is not None and _throttled(report):
-            first = self.reader.trusted.name
-            report = self._settle(self.spare, during)
+        closed = [_route_name(self.reader)]
+        for route in self.spare:
+            if not _throttled(report):
+                break
+            report = self._settle(route, during)
             report.route = (
-                f"clean-up went by staff principal {self.spare.trusted.name!r}: "
-                f"{first!r}'s throttle bucket was closed"
+                f"clean-up went by staff principal {route.trusted.name!r}: the throttle "
+                f"bucket of {' and then '.join(closed)} was closed"
             )
+            closed.append(_route_name(route))
         return report
 
     def _settle(self, reader: Reader, during: Reconciliation | None) -> StateReport:
@@ -185,12 +188,32 @@ class Custodian:
         return report
 
 
-def spare_reader(client: Any, principals: Any, trusted: Any) -> Reader | None:
-    """Custody's reader for another staff principal with a token, if the target has one."""
-    spare = next(
-        (p for p in principals if p.can_write and p.token and p.name != trusted.name), None
-    )
-    return Reader(client, spare, custody=True) if spare is not None else None
+def fallback_routes(client: Any, principals: Any, primary: Reader) -> tuple[Reader, ...]:
+    """Custody's other ways to settle the target when ``primary``'s buckets are throttled:
+    each staff principal with a token, reading and writing with its own, in turn (each is
+    counted in its own daily bucket)."""
+    routes = []
+    for principal in principals:
+        if not (principal.can_write and principal.token):
+            continue
+        if principal.name == primary.trusted.name == primary.reading.name:
+            continue  # the primary route itself
+        routes.append(Reader(client, principal, custody=True))
+    # Another principal's own route first: the primary's trusted bucket is the likelier closed.
+    routes.sort(key=lambda r: r.trusted.name == primary.trusted.name)
+    return tuple(routes)
+
+
+def custody_reader(client: Any, principals: Any) -> Reader:
+    """Custody's primary route: writes as the trusted principal, reads as ``Principals.reader``."""
+    trusted = principals.trusted()
+    return Reader(client, trusted, custody=True, reads_as=principals.reader())
+
+
+def _route_name(reader: Reader) -> str:
+    if reader.reading.name == reader.trusted.name:
+        return repr(reader.trusted.name)
+    return f"{reader.trusted.name!r} (reading as {reader.reading.name!r})"
 
 
 def _throttled(report: StateReport) -> bool:
@@ -245,11 +268,12 @@ class SharedCustody:
             )
         client = Client(target)
         client.ensure_reachable(custody=True)
+        primary = custody_reader(client, target.principals)
         custodian = Custodian(
-            Reader(client, trusted, custody=True),
+            primary,
             client.ledger,
             journals,
-            spare=spare_reader(client, target.principals, trusted),
+            spare=fallback_routes(client, target.principals, primary),
         )
         custodian.begin()
         return cls(client, custodian)

@@ -66,12 +66,13 @@ def throttle_plan(
     if full.fits:
         return PlanDecision(full, examples, trimmed=False, stop=None)
     if not fit:
+        size = f" (at this size it {full.too_big()})" if full.too_big() else ""
         return PlanDecision(
             full,
             examples,
             trimmed=False,
-            stop=f"the run does not fit its throttles: {full.overage()}; --fit-throttle trims "
-            "fuzzed examples until it does (the explicit examples stay), or give the "
+            stop=f"the run does not fit its throttles: {full.overage()}{size}; --fit-throttle "
+            "trims fuzzed examples until it does (the explicit examples stay), or give the "
             "deployment's real limits as throttles in targets.toml",
         )
     smaller = fitted(nodeids, examples, target.principals, target.throttles, **options)

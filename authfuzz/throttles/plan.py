@@ -4,7 +4,8 @@ The estimate is the measured cost of each collected test (``costs``: counted req
 test, or per example for the fuzzed ones, by the identity that spends them), summed over the
 tests this run collected, plus each process's own (custody's digests, the canaries), plus
 the stored-URL sweep's pages for the number of release files the target has. It errs high
-(``MARGIN``, ``SLACK``): a plan is useful only as an upper bound.
+(``MARGIN``, ``SLACK``): a plan is useful only as an upper bound. Each bucket custody settles
+the target with also keeps ``reserve.CLEAN_UP`` requests for the end, out of the checks' reach.
 
 A plan that does not fit either stops the run before it starts (exit code 2, one line that
 says by how much), or, with ``--fit-throttle``, is trimmed: fuzzed examples go first, down to
@@ -23,6 +24,7 @@ from authfuzz.principals import Principals, Role
 from authfuzz.throttles import costs
 from authfuzz.throttles.buckets import ANONYMOUS, GUEST, Bucket
 from authfuzz.throttles.rates import Throttles
+from authfuzz.throttles.reserve import CLEAN_UP, Ceilings, ceilings, reserved_buckets
 
 # Relative margins over the measured costs: a fuzzed test's cost is an average over random
 # draws of one measured run and varies from run to run; an explicit test sends the same
@@ -39,24 +41,35 @@ class PlanLine:
     limit: int
     per: str
     already: int = 0  # spent in the current window by earlier runs (the spend journal)
+    reserved: int = 0  # kept out of the checks' reach for clean-up (``reserve``)
 
     @property
     def over(self) -> int:
-        return max(0, self.planned + self.already - self.limit)
+        return max(0, self.planned + self.reserved + self.already - self.limit)
 
     @property
     def left(self) -> int:
         return max(0, self.limit - self.already)
 
     def describe(self) -> str:
+        kept = f" + {self.reserved:,} kept for clean-up" if self.reserved else ""
         if self.already:
             text = (
-                f"{self.bucket.label} {self.planned:,} of {self.left:,} left "
+                f"{self.bucket.label} {self.planned:,}{kept} of {self.left:,} left "
                 f"({self.limit:,}/{self.per}, {self.already:,} spent already)"
             )
         else:
-            text = f"{self.bucket.label} {self.planned:,} of {self.limit:,}/{self.per}"
+            text = f"{self.bucket.label} {self.planned:,}{kept} of {self.limit:,}/{self.per}"
         return text + (f" ({self.over:,} over)" if self.over else "")
+
+    def windows(self) -> int:
+        """How many whole windows (days, hours) this bucket's share of the run needs."""
+        return math.ceil((self.planned + self.reserved) / self.limit) if self.limit else 0
+
+    def runs(self) -> int:
+        """How many runs like this one a fresh window holds."""
+        need = self.planned + self.reserved
+        return self.limit // need if need else 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,31 @@ class Plan:
 
     def overage(self) -> str:
         return "; ".join(line.describe() for line in self.lines if line.over)
+
+    def too_big(self) -> str:
+        """``needs 3 days of the v2 editor bucket`` when no fresh window holds the run."""
+        worst = max(self.lines, key=PlanLine.windows, default=None)
+        if worst is None or worst.windows() <= 1:
+            return ""
+        return f"needs {worst.windows()} {worst.per}s of the {worst.bucket.label} bucket"
+
+    def runs_per_window(self) -> str:
+        """``3 runs a day (v2 admin), ...``: the tightest bucket of each window length."""
+        tightest: dict[str, PlanLine] = {}
+        for line in self.lines:
+            if line.per not in tightest or line.runs() < tightest[line.per].runs():
+                tightest[line.per] = line
+        return ", ".join(
+            f"{line.runs()} a {line.per} ({line.bucket.label})" for line in tightest.values()
+        )
+
+    def ceilings(self, processes: int) -> Ceilings:
+        """How far each process's checks may spend each bucket (``reserve``)."""
+        return ceilings(
+            {line.bucket.label: line.left for line in self.lines},
+            {line.bucket.label: line.reserved for line in self.lines},
+            processes,
+        )
 
 
 def test_function(nodeid: str) -> str:
@@ -116,11 +154,16 @@ def plan(
         bucket = _bucket(identity, principals)
         if bucket is not None and amount > 0:
             by_bucket[bucket] = by_bucket.get(bucket, 0.0) + amount
+    kept = () if read_only else reserved_buckets(principals)
+    for bucket in kept:
+        by_bucket.setdefault(bucket, 0.0)
     lines = []
     for bucket, amount in by_bucket.items():
         rate = throttles.limit(bucket.throttle)
         already = (spent or {}).get(bucket.label, 0)
-        lines.append(PlanLine(bucket, math.ceil(amount) + SLACK, rate.requests, rate.per, already))
+        planned = math.ceil(amount) + SLACK if amount else 0
+        reserve = CLEAN_UP if bucket in kept else 0
+        lines.append(PlanLine(bucket, planned, rate.requests, rate.per, already, reserve))
     return Plan(tuple(lines), examples)
 
 

@@ -40,6 +40,10 @@ class Tally:
             until = self.closed.get(bucket.label)
             return until if until is not None and until > now else None
 
+    def spent_in(self, bucket: Bucket) -> int:
+        with self._lock:
+            return self.spent[bucket.label]
+
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.spent)

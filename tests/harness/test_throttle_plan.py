@@ -28,6 +28,7 @@ from authfuzz.principals import Principal, Principals, Role
 from authfuzz.throttles import costs
 from authfuzz.throttles.plan import Plan, fitted, plan
 from authfuzz.throttles.rates import PYTHON_ORG, Rate, Throttles, parse_throttles
+from authfuzz.throttles.reserve import CLEAN_UP
 from testbed.runner import Testbed
 from tests.harness.gate import GateRun, run_gate, write_targets
 
@@ -44,10 +45,12 @@ FUZZED = [
 
 
 def _planned(text: str) -> dict[str, int]:
-    """``v2 admin 2,969 of 3,000/day | ...`` -> {"v2 admin": 2969, ...}"""
+    """``v2 admin 2,929 + 40 kept for clean-up of 3,000/day | ...`` -> {"v2 admin": 2969, ...}
+    (what the checks may spend and what is kept for clean-up: all the run may spend)."""
+    pattern = r"(v[12] [\w-]+) ([\d,]+)(?: \+ ([\d,]+) kept for clean-up)? of [\d,]+/\w+"
     return {
-        label: int(n.replace(",", ""))
-        for label, n in re.findall(r"(v[12] [\w-]+) ([\d,]+) of [\d,]+/\w+", text)
+        label: int(n.replace(",", "")) + int((kept or "0").replace(",", ""))
+        for label, n, kept in re.findall(pattern, text)
     }
 
 
@@ -56,14 +59,18 @@ def _plan_line(run: GateRun) -> str:
 
 
 def test_the_plan_sums_measured_costs_against_the_targets_limits() -> None:
-    per_url = costs.PER_TEST["test_url_categories_never_stored"]["v2 trusted"]
-    per_example = costs.PER_EXAMPLE["test_fuzzed_attempts_never_write"]["v2 trusted"]
+    """One staff principal: it writes and reads, so its line holds both, and clean-up's share."""
+    url = costs.PER_TEST["test_url_categories_never_stored"]
+    example = costs.PER_EXAMPLE["test_fuzzed_attempts_never_write"]
     result = plan(EXPLICIT + FUZZED, 8, PRINCIPALS, PYTHON_ORG)
     admin = next(line for line in result.lines if line.bucket.label == "v2 admin")
-    explicit, fuzzed = 100 * per_url * 1.03, 10 * 8 * per_example * 1.15
-    expected = explicit + fuzzed + costs.PER_PROCESS["v2 trusted"] * 1.15 + 5
-    assert admin.planned == pytest.approx(expected, abs=1)
+    explicit = 100 * (url.get("v2 trusted", 0) + url.get("v2 staff", 0)) * 1.03
+    fuzzed = 10 * 8 * (example.get("v2 trusted", 0) + example.get("v2 staff", 0)) * 1.15
+    process = sum(costs.PER_PROCESS.values()) * 1.15
+    assert admin.planned == pytest.approx(explicit + fuzzed + process + 5, abs=1)
+    assert admin.reserved == CLEAN_UP
     assert (admin.limit, admin.per) == (3000, "day")
+    assert admin.over == max(0, admin.planned + CLEAN_UP - 3000)
 
 
 def test_the_other_staff_principal_has_its_own_line_and_one_staff_principal_has_one() -> None:
@@ -108,7 +115,7 @@ def test_throttles_in_targets_toml() -> None:
         parse_throttles({"v1": "600 per hour"})
 
 
-TIGHTER = '\n[targets.real.throttles]\nv2_user = "900/day"\n'  # a deployment's own limit
+TIGHTER = '\n[targets.real.throttles]\nv2_user = "500/day"\n'  # a deployment's own limit
 
 
 def _tighter(path: Path) -> Path:
@@ -130,6 +137,7 @@ def test_a_whole_default_run_fits_python_org_s_real_throttles(tmp_path: Path) ->
     spent = json.loads((run.report_dir / "requests.json").read_text())["by_bucket"]
     assert all(n <= planned.get(label, 0) for label, n in spent.items()), (line, spent)
     assert spent["v2 admin"] <= 3000 and planned["v2 admin"] <= 3000, (line, spent)
+    assert "v2 editor" in planned, line  # the reader: state is read on its own bucket
     assert all(n <= 600 for label, n in spent.items() if label.startswith("v1 ")), spent
 
 
@@ -141,7 +149,9 @@ def test_a_run_that_does_not_fit_stops_before_it_starts(tmp_path: Path) -> None:
         logged = info.logged_requests()
     assert run.returncode == 2, run.output[-3000:]
     stop = [line for line in run.output.splitlines() if "does not fit its throttles" in line]
-    assert stop and re.search(r"v2 admin [\d,]+ of 900/day \([\d,]+ over\)", stop[0])
+    assert stop and re.search(
+        r"v2 editor [\d,]+ \+ 40 kept for clean-up of 500/day \([\d,]+ over\)", stop[0]
+    )
     assert "--fit-throttle" in stop[0]
     assert {r["method"] for r in logged} == {"GET"}  # custody read the target; nothing else
     assert "PASS" not in run.output and "authfuzz: GATE" not in run.output
@@ -167,7 +177,7 @@ def test_fit_throttle_runs_within_the_real_throttles_and_the_plan_bounds_the_spe
     spent = json.loads((run.report_dir / "requests.json").read_text())["by_bucket"]
     assert spent and all(n <= planned.get(label, 0) for label, n in spent.items()), (line, spent)
     # An upper bound, but not a wild one: the plan is within a factor of 1.5 of the spend.
-    assert spent["v2 admin"] * 1.5 >= planned["v2 admin"], (line, spent)
+    assert spent["v2 editor"] * 1.5 >= planned["v2 editor"], (line, spent)
     assert "throttles v1 admin" in run.output or "throttles v2 admin" in run.output
 
 
@@ -243,11 +253,11 @@ def test_the_journal_records_a_run_and_the_next_that_no_longer_fits_is_refused(
         spent = json.loads((first.report_dir / "requests.json").read_text())["by_bucket"]
         data = json.loads(journal.read_text())
         recorded = {b["bucket"]: sum(n for _, n in b["spends"]) for b in data["buckets"]}
-        assert recorded == spent and spent.get("v2 admin", 0) > 0, (recorded, spent)
-        # Another client spent most of the admin token's day an hour ago.
+        assert recorded == spent and spent.get("v2 editor", 0) > 0, (recorded, spent)
+        # Another client spent most of the reader's (the editor's) day an hour ago.
         target = load_target(targets, "real")
         book = Journal.load(journal)
-        book.record(spending.key(target), "v2 admin", 2990, time.time() - 3600)
+        book.record(spending.key(target), "v2 editor", 2990, time.time() - 3600)
         book.save()
         before = len(info.logged_requests())
         second = run_gate(second_dir, *options, *PROBES, select="suites/test_auth_branches.py")
