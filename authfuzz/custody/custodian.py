@@ -136,6 +136,7 @@ class Custodian:
         return reader.world()
 
     def begin(self) -> None:
+        self.reader.check_writer()
         self.start = self._read()
         self.ledger.found((e.resource, e.pk, e.slug) for e in self.start.objects())
         if self.journals is not None:
