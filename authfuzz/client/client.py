@@ -157,7 +157,12 @@ class Client:
             self.tally.record(
                 bucket,
                 response.tries,
-                counted(bucket, response.status, request.path),
+                counted(
+                    bucket,
+                    response.status,
+                    request.path,
+                    response.headers.get("content-type", ""),
+                ),
                 purpose.value,
             )
             asked = response.retry_after

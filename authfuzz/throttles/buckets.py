@@ -7,7 +7,8 @@ The server's rules (release-api.md section 5), applied from the outside:
   a 404 from a detail look-up. 401s (every failed authentication) are never counted.
 - v2 counts against the user of a valid ``Token`` (an active user's), or else the anonymous
   client, every request that passed authentication and permission: anything but 401 and 403.
-- A 429 is not counted either; it says the bucket is full.
+- A 429 is not counted either; it says the bucket is full. Nor is a 400 the front server
+  gave a request it could not parse (not JSON): the application never saw it.
 """
 
 from __future__ import annotations
@@ -68,9 +69,14 @@ def bucket_of(request: ApiRequest, principals: Principals) -> Bucket | None:
     return Bucket(api, GUEST if api == "v1" else ANONYMOUS)
 
 
-def counted(bucket: Bucket, status: int, path: str) -> bool:
-    """Whether the server counted a request that got ``status`` (0: no answer)."""
+def counted(bucket: Bucket, status: int, path: str, content_type: str = "") -> bool:
+    """Whether the server counted a request that got ``status`` (0: no answer).
+
+    A 400 that is not JSON came from the front server refusing a malformed request (a control
+    character or a NUL in a header): the application, and so its throttle, never saw it."""
     if status in (0, 429):
+        return False
+    if status == 400 and "json" not in content_type:
         return False
     if bucket.api == "v1":
         return 200 <= status < 300 or (status == 404 and detail_target(path) is not None)

@@ -43,15 +43,15 @@ PER_PROCESS: dict[str, float] = {"v2 trusted": 40.0, "v2 staff": 12.0}
 PER_TEST: dict[str, dict[str, float]] = {
     "test_branch_never_writes": {
         "v1 anonymous-or-guest": 0.21,
-        "v2 anonymous-or-guest": 0.21,
+        "v2 anonymous-or-guest": 0.18,
         "v2 staff": 3.08,
     },
     "test_bulk_filter_examples_stay_in_scope": {
         "v1 trusted": 2.0,
         "v2 staff": 15.0,
-        "v2 trusted": 12.5,
+        "v2 trusted": 7.5,
     },
-    "test_credential_bytes_never_write": {"v2 anonymous-or-guest": 2.0, "v2 staff": 3.0},
+    "test_credential_bytes_never_write": {"v2 staff": 3.0},
     "test_every_body_never_writes": {"v1 trusted": 2.0, "v2 staff": 14.5, "v2 trusted": 1.0},
     "test_identity_probes": {"v2 anonymous-or-guest": 4.5, "v2 staff": 3.5, "v2 user": 0.5},
     "test_no_identity_sees_more_than_anonymous": {
@@ -69,7 +69,7 @@ PER_TEST: dict[str, dict[str, float]] = {
     "test_no_stored_url_outside_the_policy": {"v1 trusted": 0.5, "v2 staff": 1.5},
     "test_no_url_edit_stores_a_mismatch": {"v2 staff": 3.0, "v2 trusted": 21.0},
     "test_objects_of_every_provenance_stay_unwritten": {"v2 staff": 6.0},
-    "test_poc_is_fixed": {"v2 anonymous-or-guest": 0.18, "v2 staff": 3.0, "v2 trusted": 0.18},
+    "test_poc_is_fixed": {"v2 anonymous-or-guest": 0.18, "v2 staff": 3.0, "v2 trusted": 0.14},
     "test_positive_controls_can_write": {
         "v1 anonymous-or-guest": 0.5,
         "v1 trusted": 3.5,
@@ -96,18 +96,18 @@ PER_TEST: dict[str, dict[str, float]] = {
     "test_url_categories_never_stored": {"v1 trusted": 1.0, "v2 staff": 3.0, "v2 trusted": 24.25},
 }
 PER_EXAMPLE: dict[str, dict[str, float]] = {
-    "test_fuzzed_attempts_never_write": {"v2 anonymous-or-guest": 0.12, "v2 staff": 3.38},
+    "test_fuzzed_attempts_never_write": {"v2 staff": 3.38},
     "test_fuzzed_bulk_filters_stay_in_scope": {
-        "v1 trusted": 0.06,
+        "v1 trusted": 0.31,
         "v2 staff": 3.0,
-        "v2 trusted": 0.69,
+        "v2 trusted": 0.44,
     },
-    "test_fuzzed_urls_never_stored": {"v2 staff": 3.38, "v2 trusted": 5.25},
+    "test_fuzzed_urls_never_stored": {"v1 trusted": 0.25, "v2 staff": 3.38, "v2 trusted": 4.75},
     "test_negative_attempts_never_write": {"v2 anonymous-or-guest": 0.12, "v2 staff": 3.0},
     "test_staff_url_writes_store_only_allowed_urls": {
-        "v1 trusted": 0.25,
+        "v1 trusted": 0.5,
         "v2 staff": 3.0,
-        "v2 trusted": 9.12,
+        "v2 trusted": 10.75,
     },
     "test_stateful_chains": {"v1 trusted": 2.5, "v2 staff": 15.0, "v2 trusted": 3.5},
 }

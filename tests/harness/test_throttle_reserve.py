@@ -76,3 +76,16 @@ def test_a_check_past_its_share_is_not_sent_and_custody_still_is() -> None:
     assert answers[2].tries == 0  # answered by the client: never sent
     assert custody.status == 200 and custody.fault is None
     assert arrived == 3  # two checks and custody's read
+
+
+def test_a_request_the_front_server_refused_as_malformed_is_not_counted() -> None:
+    """A NUL in a header gets a plain-text 400 from the front server; the application, and
+    so its throttle, never saw it. A 400 from the API itself (JSON) was counted."""
+    from authfuzz.throttles.buckets import ANONYMOUS, Bucket, counted
+
+    anonymous = Bucket("v2", ANONYMOUS)
+    path = "/api/v2/downloads/os/"
+    assert not counted(anonymous, 400, path, "text/plain; charset=utf-8")
+    assert counted(anonymous, 400, path, "application/json")
+    assert counted(anonymous, 200, path, "application/json")
+    assert not counted(anonymous, 401, path, "application/json")
