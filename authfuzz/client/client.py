@@ -46,7 +46,7 @@ from authfuzz.custody.ledger import Ledger
 from authfuzz.principals import Principal
 from authfuzz.redaction import Redactor
 from authfuzz.targets import Target
-from authfuzz.throttles.buckets import bucket_of, counted
+from authfuzz.throttles.buckets import bucket_of, charged, counted
 from authfuzz.throttles.reserve import Ceilings
 from authfuzz.throttles.tally import Tally
 
@@ -153,6 +153,7 @@ class Client:
             return ApiResponse(429, {}, "", 0.0, fault=f"{held} (not sent)", tries=0)
         response = self._transmit(request, custody)
         if bucket is not None:
+            bucket = charged(request, self.target.principals, response.status, bucket)
             purpose = Purpose.CUSTODY if custody else self.purpose.current
             self.tally.record(
                 bucket,

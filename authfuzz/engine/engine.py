@@ -7,8 +7,11 @@
    whole state is read: before (free when nothing was sent since the last read) and after.
 2. A clean batch (``judge``) passes every trial in it, except for a trial whose answer alone
    shows a violation, which is replayed alone; a trial whose answer was lost is sent once more.
-3. A dirty batch: custody puts back what it changed; the batch is split in halves and each is
-   sent again from that fresh state, under the run's exclusive lock, down to single trials.
+3. A dirty batch: custody puts back what it changed. When each change names the trial that
+   made it (``judge.suspects``: a created slug, the one object a trial aimed at), those trials
+   are replayed alone and the rest sent again as a fresh batch; otherwise the batch is split in
+   halves and each is sent again from that fresh state, under the run's exclusive lock, down
+   to single trials.
 4. A finding is reported only from a trial sent alone, under the exclusive lock, from fresh
    state, after it (or a batch holding it) was already seen doing it once. A dirty batch none
    of whose trials does it again alone is recorded as *unconfirmed*: never a finding, never
@@ -31,7 +34,7 @@ from authfuzz.client.guard import Reach
 from authfuzz.custody.lock import RunLock
 from authfuzz.custody.protector import Protector
 from authfuzz.engine.changes import CREATED, DELETED
-from authfuzz.engine.judge import Judgement, Sent, judge, problem
+from authfuzz.engine.judge import Judgement, Sent, judge, problem, suspects
 from authfuzz.engine.trial import Alone, Shot, Trial
 from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
@@ -112,6 +115,14 @@ class Engine:
         self.max_batch = max_batch
         # Every run's unconfirmed observations, until the plugin ships them with a test report.
         self.unconfirmed: list[Unconfirmed] = []
+        # (invariant, branch, operation) of every finding confirmed so far by this process.
+        self.confirmed: set[tuple[str, str, str]] = set()
+        # Against a target with real throttles, one confirmed finding per (invariant, branch,
+        # operation) is enough for the verdict: on a build where most attempts write, each
+        # further trial of it (an attempt the server counts, a replay alone, reads, a put-back)
+        # would spend the requests the next gate run needs for the same verdict; such trials
+        # are not checked, with that reason. The embedded testbed confirms all.
+        self.spare_throttles = bench.target.throttles is not None
 
     def pause(self, seconds: float) -> None:
         """Wait before sending to a busy target again, never past the run's --max-seconds."""
@@ -174,6 +185,15 @@ class Engine:
         if reach is not None and not self.bench.target.destructive:
             results.verdicts[trial.key] = Verdict.inconclusive(
                 f"destructive = false for this target: {reach.reason}"
+            )
+            return None
+        group = (shot.invariant, shot.branch, shot.operation)
+        if self.spare_throttles and not shot.required and group in self.confirmed:
+            results.verdicts[trial.key] = Verdict.not_checked(
+                f"not sent: a finding of the same invariant, branch and operation "
+                f"({shot.branch}, {shot.operation}) is already confirmed, and against a "
+                "throttled target the gate spares requests that cannot change the verdict",
+                Cause.THROTTLE,
             )
             return None
         if isinstance(trial, Alone):
@@ -329,11 +349,14 @@ class _Work:
     budget: int
     tries: dict[str, int] = field(default_factory=dict)  # re-sends after a lost answer
     faults: dict[str, str] = field(default_factory=dict)  # a trial's first lost answer
+    spared: set[str] = field(default_factory=set)  # trials not replayed alone (_already_found)
 
     def examine(self, trials: list[Trial], *, exclusive: bool, seen: bool) -> int:
         """Send ``trials`` as one batch and settle each; the number of findings reported.
         ``seen``: a batch holding them was already seen doing what this one must show again."""
         if not trials:
+            return 0
+        if seen and len(trials) == 1 and self._already_found(trials[0]):
             return 0
         if self.results.batches >= self.budget:
             return self._spent(trials, exclusive=exclusive, seen=seen)
@@ -349,9 +372,23 @@ class _Work:
                 if seen and batch.exclusive:
                     return self._report(batch)
                 return self.examine(batch.trials, exclusive=True, seen=True)  # alone, again
-            half = len(batch.trials) // 2
-            found = self.examine(batch.trials[:half], exclusive=True, seen=True)
-            found += self.examine(batch.trials[half:], exclusive=True, seen=True)
+            named = suspects(judgement, batch.sent)
+            if named is not None and len(named) < len(batch.trials):
+                # Each change names its maker: replay the makers alone, and the others as a
+                # fresh batch of their own (a change of theirs may have been hidden by a
+                # maker's), never halving a batch whose makers are known.
+                makers = [batch.trials[i] for i in named]
+                found = sum(self.examine([t], exclusive=True, seen=True) for t in makers)
+                if not found:
+                    self._unconfirmed(makers, judgement.describe())
+                others = [t for i, t in enumerate(batch.trials) if i not in named]
+                return found + self.examine(others, exclusive=True, seen=False)
+            if named is not None:  # every trial made a change: each is replayed alone
+                found = sum(self.examine([t], exclusive=True, seen=True) for t in batch.trials)
+            else:
+                half = len(batch.trials) // 2
+                found = self.examine(batch.trials[:half], exclusive=True, seen=True)
+                found += self.examine(batch.trials[half:], exclusive=True, seen=True)
             if not found:
                 self._unconfirmed(batch.trials, judgement.describe())
             return found
@@ -418,8 +455,27 @@ class _Work:
                 + no_unauthenticated_write.control_failed(sent.response.status, missing)
             )
 
+    def _already_found(self, trial: Trial) -> bool:
+        """Whether replaying ``trial`` alone is spared (``Engine.spare_throttles``)."""
+        seen = self.results.seen.get(trial.key)
+        if not self.engine.spare_throttles or seen is None:
+            return False
+        shot = seen.sent.shot
+        if (shot.invariant, shot.branch, shot.operation) not in self.engine.confirmed:
+            return False
+        self.results.verdicts[trial.key] = Verdict.not_checked(
+            f"a finding of the same invariant, branch and operation ({shot.branch}, "
+            f"{shot.operation}) is already confirmed; this trial changed state too, but was not "
+            "replayed alone, to spare the target's throttles",
+            Cause.THROTTLE,
+        )
+        self.spared.add(trial.key)
+        return True
+
     def _report(self, batch: _Batch) -> int:
         sent, trial = batch.sent[0], batch.trials[0]
+        shot = sent.shot
+        self.engine.confirmed.add((shot.invariant, shot.branch, shot.operation))
         found = problem(sent, batch.judgement, self.engine.bench.target.url_prefix)
         if found is None:  # a batch of one is dirty or has an answer: there is a problem
             raise AssertionError(f"no problem to report for {trial.key}")
@@ -430,7 +486,9 @@ class _Work:
         return 1
 
     def _unconfirmed(self, trials: list[Trial], seen: str) -> None:
-        keys = tuple(t.key for t in trials)
+        keys = tuple(t.key for t in trials if t.key not in self.spared)
+        if not keys:
+            return  # each was spared its replay alone: not checked, not unconfirmed
         self.results.unconfirmed.append(Unconfirmed(keys, self.engine.client.redact(seen)))
         for key in keys:
             self.results.verdicts.setdefault(key, Verdict.passed())

@@ -12,6 +12,7 @@ except for what only an answer shows (``AnswerCheck``), which is judged per shot
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -203,3 +204,51 @@ def _evidence(change: Change, shot: Shot) -> str:
         return change.describe()
     where = "the object it addresses" if change.key in shot.aim else "an object it does not address"
     return f"{change.describe()} ({where})"
+
+
+def suspects(judgement: Judgement, sent: Sequence[Sent]) -> list[int] | None:
+    """The shots that each made one of the batch's dirty changes, when every such change names
+    exactly one shot: a created object by the slug only that shot's request carries, a changed
+    or deleted one by being the one object only that shot aimed at (or, among several aiming
+    at it, the only one whose request carries the new value). None when any change names no
+    shot or several: then only bisection can tell.
+
+    Why: on a build where most attempts write (the guest fall-through), halving a batch whose
+    every trial is guilty re-sends it log2(n) times; a change that names its maker needs only
+    the maker replayed alone, which is what a finding needs anyway."""
+    dirty = {id(c): c for c in judgement.unexplained}
+    dirty.update({id(judgement.changes[i]): judgement.changes[i] for i, _ in judgement.violations})
+    if not dirty:
+        return None
+    texts = [_wire_text(item) for item in sent]
+    chosen: set[int] = set()
+    for change in dirty.values():
+        named = _naming(change, sent, texts)
+        if len(named) != 1:
+            return None
+        chosen |= named
+    return sorted(chosen)
+
+
+def _naming(change: Change, sent: Sequence[Sent], texts: Sequence[str]) -> set[int]:
+    entry = change.entry
+    if change.kind == CREATED:
+        return {i for i, text in enumerate(texts) if entry.slug and f'"{entry.slug}"' in text}
+    key = (entry.resource, entry.pk)
+    aiming = {i for i, item in enumerate(sent) if key in item.shot.aim}
+    if len(aiming) <= 1 or change.kind != CHANGED or change.before is None:
+        return aiming
+    new = [
+        str(value)
+        for name, value in entry.fields.items()
+        if change.before.fields.get(name) != value and len(str(value)) >= 6
+    ]
+    return {i for i in aiming if any(value in texts[i] for value in new)}
+
+
+def _wire_text(item: Sent) -> str:
+    """What the request carried, as text to look for a slug or a value in."""
+    request = item.shot.request
+    parts = [request.path, json.dumps(request.json_body, default=str)]
+    parts += [f'"{v}"' for _, v in (*request.query, *(request.form or ()))]
+    return " ".join(parts)

@@ -69,6 +69,27 @@ def bucket_of(request: ApiRequest, principals: Principals) -> Bucket | None:
     return Bucket(api, GUEST if api == "v1" else ANONYMOUS)
 
 
+def charged(request: ApiRequest, principals: Principals, status: int, bucket: Bucket) -> Bucket:
+    """The bucket the server evidently counted ``request`` in, given its answer.
+
+    On a correct server that is ``bucket_of``. But v1 keys its throttle on the username of the
+    ``ApiKey`` header once authentication let the request through, and a correct server lets a
+    wrong key through never (401): an answer other than 401 to a header naming a principal's
+    username with the wrong key means a vulnerable server took it as that user, and counted (or
+    throttled) it in that user's bucket, not the guest's."""
+    if bucket.api != "v1" or bucket.identity != GUEST or status in (0, 401):
+        return bucket
+    values = [v for name, v in request.headers if name.lower() == "authorization"]
+    scheme, _, data = (values[0] if values else "").strip().partition(" ")
+    username = data.partition(":")[0]
+    if scheme.lower() != "apikey" or not username:
+        return bucket
+    for principal in principals:
+        if principal.username == username and principal.role is not Role.INACTIVE:
+            return Bucket("v1", principal.name)
+    return bucket
+
+
 def counted(bucket: Bucket, status: int, path: str, content_type: str = "") -> bool:
     """Whether the server counted a request that got ``status`` (0: no answer).
 
