@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from authfuzz.client import ApiRequest, Client
 from authfuzz.principals import Principal, Principals, Role
 from authfuzz.targets import load_target
@@ -89,3 +91,36 @@ def test_a_request_the_front_server_refused_as_malformed_is_not_counted() -> Non
     assert counted(anonymous, 400, path, "application/json")
     assert counted(anonymous, 200, path, "application/json")
     assert not counted(anonymous, 401, path, "application/json")
+
+
+@pytest.mark.slow
+def test_a_failing_run_against_a_throttled_target_leaves_the_next_one_its_day(
+    tmp_path: Path,
+) -> None:
+    """On guest-fallthrough, with python.org's throttles on and one spend journal: two runs in
+    a row each FAIL with the same findings, one per invariant, branch and operation; what was
+    spared is not checked with the reason, and the target is left as found each time."""
+    import json
+
+    from tests.harness.gate import run_gate, write_targets
+
+    journal = tmp_path / "spend.json"
+    outcomes = []
+    with Testbed(defects=frozenset({"guest-fallthrough"}), throttle=True) as info:
+        targets = write_targets(tmp_path, "real", info.base_url, "staging", throttled=True)
+        for n in (1, 2):
+            where = tmp_path / f"run{n}"
+            where.mkdir()
+            run = run_gate(
+                where, "--targets-file", str(targets), "--target", "real",
+                "--spend-journal", str(journal), "-p", "no:randomly",
+                "-k", "test_branch_never_writes and (v1-wrong-key or v1-other-users-key)",
+                select="suites/test_auth_branches.py",
+            )  # fmt: skip
+            assert run.returncode == 1, run.output[-3000:]
+            data = json.loads((run.report_dir / "findings.json").read_text())
+            groups = [(f["invariant"], f["branch"], f["operation"]) for f in data["findings"]]
+            assert len(groups) == len(set(groups)), "a group was confirmed twice"
+            assert data["summary"]["target_state"]["unchanged"], data["summary"]["target_state"]
+            outcomes.append(frozenset(groups))
+    assert outcomes[0] == outcomes[1] and len(outcomes[0]) >= 10, outcomes
