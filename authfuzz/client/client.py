@@ -16,6 +16,7 @@ is sent inside the ``protector``'s snapshot-and-put-back, or refused on a target
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,9 @@ from authfuzz.throttles.tally import Tally
 
 if TYPE_CHECKING:
     from authfuzz.custody.protector import Protector
+
+
+DAY = 86400
 
 
 class Client:
@@ -139,7 +143,7 @@ class Client:
             wait = closed - time.monotonic()
             return ApiResponse(
                 429,
-                {},
+                {"retry-after": str(math.ceil(wait))},  # a write is not re-sent into it
                 "",
                 0.0,
                 fault=f"throttled: the {bucket.label} bucket is closed for {wait:.0f} s more "
@@ -150,7 +154,9 @@ class Client:
         if bucket is not None and not custody:
             held = self.ceilings.refuses(bucket.label, self.tally.spent_in(bucket))
         if held is not None:
-            return ApiResponse(429, {}, "", 0.0, fault=f"{held} (not sent)", tries=0)
+            # The share does not come back during the run: nothing is to be waited for.
+            never = {"retry-after": str(DAY)}
+            return ApiResponse(429, never, "", 0.0, fault=f"{held} (not sent)", tries=0)
         response = self._transmit(request, custody)
         if bucket is not None:
             bucket = charged(request, self.target.principals, response.status, bucket)

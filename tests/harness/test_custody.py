@@ -355,3 +355,39 @@ def test_clean_up_goes_by_another_staff_principal_when_the_trusted_bucket_is_spe
     assert report.checked and report.unchanged, (report.note, report.left)
     assert "'editor'" in report.route and "'admin'" in report.route, report.route
     assert slug not in left["os"], "the run's object was stranded"
+
+
+@pytest.mark.slow
+def test_a_bucket_spent_mid_run_by_another_client_strands_nothing(tmp_path: Path) -> None:
+    """The whole gate against a deployment with python.org's throttles; once it is writing,
+    another client spends the admin token's whole day. The checks that needed it are not
+    checked (NOT CLEAN, never PASS), and the run's objects still go, through the editor's
+    bucket, which the end screen names."""
+    import requests
+
+    with Testbed(throttle=True) as info:
+        targets = tmp_path / "targets.toml"
+        targets.write_text(targets_toml("stage", info.base_url, "staging", throttled=True))
+        admin = load_target(targets, "stage").principals.by_name("admin")
+        before = database_state(info)
+        outside = requests.Session()  # another client, the same token: 3,000 a day
+        outside.headers["Authorization"] = f"Token {admin.token}"
+        for _ in range(2600):  # most of its day, before the run (which cannot know)
+            outside.get(f"{info.base_url}/api/v2/downloads/os/")
+        gate = subprocess.Popen(
+            _pytest_command(tmp_path, targets, str(REPO / "suites" / "test_url_policy.py")),
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
+        )  # fmt: skip
+        _wait_for_writes(info, 20)
+        with outside:  # and the rest of it, mid-run
+            for _ in range(500):
+                if outside.get(f"{info.base_url}/api/v2/downloads/os/").status_code == 429:
+                    break
+            else:
+                pytest.fail("the testbed never throttled the admin token")
+        output, _ = gate.communicate(timeout=300)
+        after = database_state(info)
+    assert gate.returncode == 4, output[-3000:]  # NOT CLEAN: throttled checks, no finding
+    assert after == before, output[-3000:]
+    assert "target state: unchanged" in output, output[-3000:]
+    assert "clean-up went by staff principal 'editor'" in output, output[-3000:]
