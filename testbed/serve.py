@@ -217,7 +217,9 @@ def _targets_block(base_url: str, throttled: bool) -> list[str]:
     from testbed.principals import ACCOUNTS
 
     limits = (
-        "on: python.org's (v1 600/hour per identity, v2 3,000/day per token, 100/day anonymous)"
+        "on: python.org's (v1 600/hour per identity, v2 3,000/day per token, 100/day "
+        "anonymous): three gate runs a day fit; `authfuzz budget --target local` shows what "
+        "is left, `--no-throttle` lifts them"
         if throttled
         else "off (--no-throttle)"
     )

@@ -190,14 +190,13 @@ def _bucket(identity: str, principals: Principals) -> Bucket | None:
     if who == "trusted":
         trusted = principals.trusted()
         return Bucket(api, trusted.name) if trusted is not None else None
-    role = {"user": Role.USER, "staff": Role.STAFF}.get(who)
-    members = principals.with_role(role) if role is not None else ()
-    # "staff" is the other staff principal the run writes with (objects of another
-    # provenance); the trusted one is spent as "trusted". One staff principal: it is both.
-    trusted = principals.trusted()
-    others = [m for m in members if trusted is None or m.name != trusted.name]
-    chosen = others or list(members)
-    return Bucket(api, chosen[0].name) if chosen else None
+    if who == "staff":
+        # The other staff principal: it reads state back (``Principals.reader``) and makes
+        # the objects of another provenance; with one staff principal, the trusted one.
+        reader = principals.reader()
+        return Bucket(api, reader.name) if reader is not None else None
+    members = principals.with_role(Role.USER) if who == "user" else ()
+    return Bucket(api, members[0].name) if members else None
 
 
 def spend_against_limits(spent: dict[str, int], throttles: Throttles | None) -> str:
