@@ -48,6 +48,12 @@ def _budget(argv: list[str]) -> int:
     return main(argv)
 
 
+def _explain(argv: list[str]) -> int:
+    from authfuzz.explain import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "demo": (
         "run the gate against the testbed clean and with the Feb-2026 bug, side by side",
@@ -58,6 +64,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "testbed": ("run the local replica of python.org's API in the foreground", _testbed),
     "clean": ("finish the clean-up of a run whose target went away before its end", _clean),
     "budget": ("what each throttle bucket of a target has left today, from earlier runs", _budget),
+    "explain": ("what a finding code (AFW11, ...) means and how to fix it", _explain),
 }
 
 

@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from authfuzz.codes import code_of
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -28,14 +30,26 @@ class Finding:
     # placeholders, near misses as {redacted}), so a finding can become a PoC file.
     replay: dict[str, Any] | None = None
 
+    @property
+    def code(self) -> str:
+        """The stable code of its kind (``authfuzz.codes``), e.g. ``AFW11``."""
+        return code_of(self.invariant, self.branch)
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """What makes two findings the same hole across runs, seeds and ports."""
+        return (self.invariant, self.branch, self.operation, self.oracle)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["labels"] = list(self.labels)
+        data["code"] = self.code
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{**data, "labels": tuple(data.get("labels", ()))})
+        known = {k: v for k, v in data.items() if k != "code"}
+        return cls(**{**known, "labels": tuple(data.get("labels", ()))})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -44,7 +58,8 @@ class Finding:
         """The pytest failure text: what broke, how we know, how to reproduce."""
         labels = f" ({', '.join(self.labels)})" if self.labels else ""
         return (
-            f"INVARIANT BROKEN: {self.invariant} [{self.oracle}] on target {self.target!r}\n"
+            f"{self.code} INVARIANT BROKEN: {self.invariant} [{self.oracle}] on target "
+            f"{self.target!r} (authfuzz explain {self.code})\n"
             f"  branch:    {self.branch}{labels}\n"
             f"  operation: {self.operation}\n"
             f"  what:      {self.summary}\n"

@@ -1,11 +1,15 @@
 """SARIF 2.1.0: the findings as a static-analysis log, for code-scanning dashboards.
 
-One run, one rule per invariant, one result per finding. A finding is about an
-API operation, not a line of code, so each result names the operation as a
-logical location and points its physical location at the OpenAPI spec (at the
-operation's line when the spec is at hand). The partial fingerprint hashes
-invariant, branch and operation only, so the same hole found again in a later
-run (another nonce, another port) is recognised as the same result.
+One run per target (``automationDetails.id``: ``authfuzz/<target>/``, so code scanning keeps
+each target's alerts apart), one rule per stable finding code (``authfuzz.codes``: every code,
+found or not, so the rule set is the same in every log), each with ``security-severity`` and
+``precision``, and one result per finding identity (invariant, branch, operation, oracle): the
+findings of one identity (several sub-forms of one branch on one operation) are one hole, one
+alert. A finding is about an API operation, not a line of code, so each result names the
+operation as a logical location and points its physical location at the OpenAPI spec (at the
+operation's line when the spec is at hand). GitHub matches an alert across runs only by
+``partialFingerprints.primaryLocationLineHash``; it is the identity's hash, so the same hole
+found again later (another nonce, seed or port) is the same alert, and a fixed one closes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import authfuzz
+from authfuzz.codes import INVARIANTS, catalogue
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Matrix
 from authfuzz.findings import Finding
 from authfuzz.reports.html_report import MISSING, matrix_grids, skipped_reasons
@@ -29,7 +34,6 @@ SARIF_SCHEMA = (
 # yet; this is the python.org security page the gate serves. Change it when it has one.
 INFORMATION_URI = "https://www.python.org/dev/security/"
 SPEC_URI = "specs/pythondotorg.yaml"  # relative to the repository root (%SRCROOT%)
-FINGERPRINT_KEY = "authfuzzFinding/v1"
 LEVELS = ("none", "note", "warning", "error")
 
 RULES: dict[str, dict[str, Any]] = {
@@ -136,16 +140,20 @@ RULES: dict[str, dict[str, Any]] = {
 
 
 def fingerprint(finding: Finding) -> str:
-    """Stable across runs: the same invariant broken on the same branch and operation."""
-    key = "\x1f".join((finding.invariant, finding.branch, finding.operation))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    """``primaryLocationLineHash``: the finding identity's hash, stable across runs."""
+    key = "\x1f".join(finding.identity)
+    return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}:1"
 
 
 def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> dict[str, Any]:
     rules = _rules(findings)
     index = {rule["id"]: number for number, rule in enumerate(rules)}
     lines = _spec_lines(_spec_text())
-    results = [_result(finding, index[finding.invariant], lines) for finding in findings]
+    by_identity: dict[tuple[str, str, str, str], list[Finding]] = {}
+    for finding in findings:
+        by_identity.setdefault(finding.identity, []).append(finding)
+    results = [_result(same, index, lines) for same in by_identity.values()]
+    target = str(summary.get("target") or (findings[0].target if findings else "unknown"))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -156,6 +164,7 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
                 "rules": rules,
             }
         },
+        "automationDetails": {"id": f"authfuzz/{target}/"},
         "invocations": [_invocation(summary)],
         "columnKind": "unicodeCodePoints",
         "results": results,
@@ -170,41 +179,74 @@ def write(path: Path, findings: list[Finding], summary: dict[str, object], matri
 
 
 def _rules(findings: list[Finding]) -> list[dict[str, Any]]:
-    """The known rules, plus one for any invariant this module does not describe yet."""
-    rules = [_rule(rule_id, data) for rule_id, data in RULES.items()]
-    for invariant in sorted({f.invariant for f in findings} - set(RULES)):
+    """One rule per finding code, found or not: the same rule set in every log; and one for
+    a code of an invariant this version does not know (a newer check's finding, read back)."""
+    rules = []
+    known = {code.code for code in catalogue()}
+    for code_text in sorted({f.code for f in findings} - known):
+        invariant_name = next(f.invariant for f in findings if f.code == code_text)
         rules.append(
             {
-                "id": invariant,
-                "shortDescription": {"text": f"authfuzz invariant {invariant} broken."},
+                "id": code_text,
+                "shortDescription": {"text": f"authfuzz invariant {invariant_name} broken."},
                 "defaultConfiguration": {"level": "error"},
+                "properties": {"security-severity": "9.0", "precision": "very-high"},
+            }
+        )
+    for code in catalogue():
+        invariant = INVARIANTS[code.invariant]
+        described = RULES.get(code.invariant, {})
+        help_text = described.get("help", {"text": invariant.fix})
+        rules.append(
+            {
+                "id": code.code,
+                "name": f"{described.get('name', code.invariant)}/{code.family}",
+                "shortDescription": {"text": f"{invariant.title}: {code.what}."},
+                "fullDescription": described.get("fullDescription", {"text": invariant.why}),
+                "help": help_text,
+                "defaultConfiguration": {"level": "error"},
+                "properties": {
+                    "tags": [*described.get("properties", {}).get("tags", ["security"])],
+                    "security-severity": f"{invariant.severity:.1f}",
+                    # Every finding is replayed alone, from fresh state, before it is reported.
+                    "precision": "very-high",
+                    "problem.severity": "error",
+                    "invariant": code.invariant,
+                },
             }
         )
     return rules
 
 
-def _rule(rule_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": rule_id, **data, "defaultConfiguration": {"level": "error"}}
-
-
-def _result(finding: Finding, rule_index: int, spec_lines: dict[str, int]) -> dict[str, Any]:
+def _result(
+    same: list[Finding], index: dict[str, int], spec_lines: dict[str, int]
+) -> dict[str, Any]:
+    finding = same[0]
     labels = f" ({'; '.join(finding.labels)})" if finding.labels else ""
+    more = (
+        f"\nFound {len(same)} times on this branch and operation (sub-forms: "
+        + "; ".join(sorted({"+".join(f.labels) or "plain" for f in same}))
+        + ")"
+        if len(same) > 1
+        else ""
+    )
     text = (
-        f"{finding.summary}.\n"
+        f"{finding.code}: {finding.summary}.\n"
         f"Branch: {finding.branch}{labels}\n"
         f"Operation: {finding.operation}\n"
         f"Status: {finding.status}\n"
         f"Read-back: {finding.evidence}\n"
         f"Request (redacted): {finding.request}\n"
-        f"Reproduce (export the AUTHFUZZ_* variables first): {finding.curl}"
+        f"Reproduce (export the AUTHFUZZ_* variables first): {finding.curl}\n"
+        f"Explain: authfuzz explain {finding.code}{more}"
     )
     physical: dict[str, Any] = {"artifactLocation": {"uri": SPEC_URI, "uriBaseId": "%SRCROOT%"}}
     line = _operation_line(finding.operation, spec_lines)
     if line is not None:
         physical["region"] = {"startLine": line}
     return {
-        "ruleId": finding.invariant,
-        "ruleIndex": rule_index,
+        "ruleId": finding.code,
+        "ruleIndex": index[finding.code],
         "level": "error",
         "message": {"text": text},
         "locations": [
@@ -219,11 +261,13 @@ def _result(finding: Finding, rule_index: int, spec_lines: dict[str, int]) -> di
                 ],
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "partialFingerprints": {"primaryLocationLineHash": fingerprint(finding)},
         "properties": {
+            "invariant": finding.invariant,
             "branch": finding.branch,
             "oracle": finding.oracle,
             "labels": list(finding.labels),
+            "occurrences": len(same),
             "target": finding.target,
             "status": finding.status,
             "curl": finding.curl,

@@ -24,6 +24,7 @@ import pytest
 
 import authfuzz
 from authfuzz.branches import Api, Branch
+from authfuzz.codes import catalogue
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell, Matrix
 from authfuzz.findings import Finding
 from authfuzz.redaction import Redactor
@@ -300,16 +301,16 @@ def test_sarif_log_has_the_required_structure_and_one_result_per_finding(tmp_pat
     assert driver["version"] == authfuzz.__version__
     assert driver["informationUri"].startswith("https://")
     rules = {rule["id"]: rule for rule in driver["rules"]}
-    assert set(rules) == {
-        "no-unauthenticated-write",
-        "no-foreign-url",
-        "bulk-delete-stays-in-scope",
-    }
+    assert set(rules) == {code.code for code in catalogue()}  # every code, found or not
     for rule in rules.values():
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["help"]["text"]
+        severity = float(rule["properties"]["security-severity"])
+        assert 0 < severity <= 10 and rule["properties"]["precision"] == "very-high"
+    assert run["automationDetails"]["id"] == f"authfuzz/{SUMMARY['target']}/"
     results = run["results"]
-    assert [r["ruleId"] for r in results] == [f.invariant for f in findings]
+    assert [r["ruleId"] for r in results] == [f.code for f in findings]
+    assert all(r["ruleId"].startswith(("AFW", "AFU", "AFB")) for r in results)
     for result, finding in zip(results, findings, strict=True):
         assert result["level"] == "error"
         text = result["message"]["text"]
@@ -350,6 +351,17 @@ def test_sarif_fingerprints_are_stable_and_distinct() -> None:
     prints = [r["partialFingerprints"] for r in first]
     assert prints == [r["partialFingerprints"] for r in second]
     assert len({json.dumps(p) for p in prints}) == len(findings)
+    # The key GitHub matches alerts by, in its own form (hash:occurrence).
+    assert all(re.fullmatch(r"[0-9a-f]{16}:1", p["primaryLocationLineHash"]) for p in prints)
+
+
+def test_findings_of_one_identity_are_one_result_one_alert() -> None:
+    """Two sub-forms of one branch on one operation: one hole, one alert that says both."""
+    finding = make_findings()[0]
+    twin = Finding.from_dict({**finding.to_dict(), "labels": ["near-miss:case-flip"]})
+    (result,) = sarif_report.render([finding, twin], SUMMARY, Matrix())["runs"][0]["results"]
+    assert result["properties"]["occurrences"] == 2
+    assert "near-miss:case-flip" in result["message"]["text"]
 
 
 def test_sarif_without_findings_is_valid_and_unknown_invariants_get_a_rule() -> None:
@@ -359,7 +371,7 @@ def test_sarif_without_findings_is_valid_and_unknown_invariants_get_a_rule() -> 
     odd = Finding.from_dict({**make_findings()[0].to_dict(), "invariant": "no-new-thing"})
     log = sarif_report.render([odd], SUMMARY, Matrix())
     assert sarif_problems(log) == []
-    assert log["runs"][0]["results"][0]["ruleId"] == "no-new-thing"
+    assert log["runs"][0]["results"][0]["ruleId"] == "AFX99"
 
 
 def _official_sarif_schema() -> Path | None:
@@ -711,8 +723,10 @@ def test_reports_from_a_real_guest_fallthrough_run(tmp_path: Path) -> None:
     log = sarif_report.render(findings, summary, matrix)
     assert sarif_problems(log) == []
     results = log["runs"][0]["results"]
-    assert len(results) == len(findings)
-    assert {r["ruleId"] for r in results} == {"no-unauthenticated-write"}
+    assert len(results) == len({f.identity for f in findings})  # one alert per identity
+    assert sum(r["properties"]["occurrences"] for r in results) == len(findings)
+    assert {r["ruleId"] for r in results} == {f.code for f in findings}
+    assert {r["ruleId"][:3] for r in results} == {"AFW"}
     assert all("region" in r["locations"][0]["physicalLocation"] for r in results)
     assert not REDACTOR.contains_secret(json.dumps(log))
 
