@@ -15,6 +15,7 @@ import functools
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -558,3 +559,63 @@ def test_the_checker_rejects(
 ) -> None:
     problems = check_workflow(doctor(workflow), cli, readme_commands)
     assert any(expected in problem for problem in problems), problems
+
+
+# --- hardening: pins, permissions, secrets, and the linter ---------------------------------
+
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\s*$")
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
+    lines = [line.strip() for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    uses = [line for line in lines if re.match(r"^(- )?uses:", line)]
+    assert len(uses) >= 6, uses  # checkout, setup-python, upload-artifact, upload-sarif
+    for line in uses:
+        ref = line.split("uses:", 1)[1].split("#", 1)[0].strip()
+        assert PINNED.match(ref), f"not pinned to a commit: {line}"
+        assert VERSION_COMMENT.search(line), f"no '# vX.Y.Z' comment: {line}"
+    assert not any("upload-sarif@" in line and "# v3" in line for line in uses), "current v4"
+
+
+def test_the_workflow_grants_nothing_and_each_job_the_least_it_needs(workflow: Any) -> None:
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert jobs["testbed"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy-gate"]["permissions"] == {
+        "contents": "read",
+        "security-events": "write",
+        "actions": "read",
+    }
+    for name, job in jobs.items():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+
+
+def test_secrets_are_passed_by_name_never_inherited(workflow: Any) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert not re.search(r"^\s*secrets:\s*inherit\s*$", text, re.MULTILINE)
+    called = workflow[True]["workflow_call"]["secrets"]  # YAML reads "on" as True
+    assert set(called) == {
+        "AUTHFUZZ_STAGING_API_KEY", "AUTHFUZZ_STAGING_TOKEN",
+        "AUTHFUZZ_PRODUCTION_API_KEY", "AUTHFUZZ_PRODUCTION_TOKEN",
+    }  # fmt: skip
+    for job in workflow["jobs"].values():
+        assert "env" not in job, "a secret in a job's env reaches every step"
+        for step in job["steps"]:
+            for value in (step.get("env") or {}).values():
+                assert "secrets." not in str(value) or "authfuzz run" in step.get("run", "")
+
+
+def test_zizmor_finds_nothing_even_pedantic() -> None:
+    """The workflow linter (a dev dependency, from PyPI), offline, at its strictest."""
+    zizmor = shutil.which("zizmor")
+    if zizmor is None:
+        pytest.fail("zizmor is not installed: python3 -m pip install -e '.[dev]'")
+    done = subprocess.run(
+        [zizmor, "--offline", "--persona", "pedantic", str(EXAMPLE)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings" in done.stdout + done.stderr
