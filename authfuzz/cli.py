@@ -48,6 +48,12 @@ def _budget(argv: list[str]) -> int:
     return main(argv)
 
 
+def _export_auth(argv: list[str]) -> int:
+    from authfuzz.export_auth import main
+
+    return main(argv)
+
+
 def _explain(argv: list[str]) -> int:
     from authfuzz.explain import main
 
@@ -65,6 +71,10 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "clean": ("finish the clean-up of a run whose target went away before its end", _clean),
     "budget": ("what each throttle bucket of a target has left today, from earlier runs", _budget),
     "explain": ("what a finding code (AFW11, ...) means and how to fix it", _explain),
+    "export-auth": (
+        "the target's principals as a WFC auth file, for other API fuzzers",
+        _export_auth,
+    ),
 }
 
 

@@ -111,17 +111,23 @@ def _read_tables(path: Path) -> dict[str, Any]:
     return targets
 
 
-def load_target(path: Path, name: str) -> Target:
-    """Load and validate one target; other targets' secrets are never resolved."""
+def load_target(path: Path, name: str, *, resolve_secrets: bool = True) -> Target:
+    """Load and validate one target; other targets' secrets are never resolved.
+
+    ``resolve_secrets=False``: for commands that only name secrets (``export-auth``); every
+    secret the file gives, inline or through a variable, is then ``UNRESOLVED``."""
     path = Path(path)
     tables = _read_tables(path)
     if name not in tables:
         known = ", ".join(sorted(tables))
         raise TargetsFileError(f"{path}: unknown target {name!r}; known targets: {known}")
-    return _target(path, name, tables[name])
+    return _target(path, name, tables[name], resolve_secrets)
 
 
-def _target(path: Path, name: str, body: Any) -> Target:
+UNRESOLVED = "(not read)"
+
+
+def _target(path: Path, name: str, body: Any, resolve_secrets: bool = True) -> Target:
     where = f"{path}: targets.{name}"
     if not isinstance(body, dict):
         raise TargetsFileError(f"{where}: must be a table")
@@ -180,7 +186,7 @@ def _target(path: Path, name: str, body: Any) -> Target:
         raise TargetsFileError(f"{where}.principals: use [[targets.{name}.principals]] tables")
     principals: list[Principal] = []
     for index, raw in enumerate(raw_principals):
-        principal = _principal(f"{where}.principals[{index}]", raw)
+        principal = _principal(f"{where}.principals[{index}]", raw, resolve_secrets)
         if any(p.name == principal.name for p in principals):
             raise TargetsFileError(
                 f"{where}.principals: duplicate principal name {principal.name!r}"
@@ -202,7 +208,7 @@ def _target(path: Path, name: str, body: Any) -> Target:
     )
 
 
-def _principal(where: str, raw: Any) -> Principal:
+def _principal(where: str, raw: Any, resolve_secrets: bool = True) -> Principal:
     if not isinstance(raw, dict):
         raise TargetsFileError(f"{where}: must be a table")
     unknown = sorted(set(raw) - _PRINCIPAL_KEYS)
@@ -221,9 +227,9 @@ def _principal(where: str, raw: Any) -> Principal:
         name=raw["name"],
         username=raw["username"],
         role=role,
-        api_key=_secret(where, raw, "api_key"),
-        token=_secret(where, raw, "token"),
-        password=_secret(where, raw, "password"),
+        api_key=_secret(where, raw, "api_key", resolve_secrets),
+        token=_secret(where, raw, "token", resolve_secrets),
+        password=_secret(where, raw, "password", resolve_secrets),
         env=tuple(
             (kind, str(raw[f"{kind}_env"]))
             for kind in ("api_key", "token", "password")
@@ -232,10 +238,12 @@ def _principal(where: str, raw: Any) -> Principal:
     )
 
 
-def _secret(where: str, raw: dict[str, Any], key: str) -> str | None:
+def _secret(where: str, raw: dict[str, Any], key: str, resolve: bool = True) -> str | None:
     inline, env_name = raw.get(key), raw.get(f"{key}_env")
     if inline is not None and env_name is not None:
         raise TargetsFileError(f"{where}: give {key} or {key}_env, not both")
+    if not resolve:
+        return UNRESOLVED if (inline or env_name) else None
     if inline is not None:
         if not isinstance(inline, str) or not inline:
             raise TargetsFileError(f"{where}.{key}: must be a non-empty string")
