@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from authfuzz.baseline import Baseline, BaselineError
 from authfuzz.branches import Api, Branch
 from authfuzz.client import Client, Deadline, TargetUnreachableError
 from authfuzz.coverage import EXERCISED, FINDING, PROPERTY, SKIPPED, Cell, Matrix
@@ -120,6 +121,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default=DEFAULT_TARGET,
         help=f"target name in the targets file (default: {DEFAULT_TARGET})",
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        help="findings.json (or {'accepted': [...]}) of findings to report but not fail on",
     )
     group.addoption(
         "--spend-journal",
@@ -802,6 +808,7 @@ class RunCollector:
         self.exported: list[Any] = []  # PoC files written from the findings
         self.summary: RunSummary | None = None
         self.shared: SharedCustody | None = None  # custody of a shared target, if this is one
+        self.baseline: Baseline | None = None  # --baseline: findings reported, not failed on
         self.states: list[StateReport] = []  # custody reports of the workers' own testbeds
         self.during = Reconciliation()  # what the workers' protectors put back
         # A run of the gate's suites (``--collect-only`` runs nothing, so it has no verdict).
@@ -830,6 +837,12 @@ class RunCollector:
             from authfuzz.reports.writer import remove_reports
 
             remove_reports(Path(self.config.getoption("report_dir")))
+        if self.config.getoption("baseline"):
+            try:
+                self.baseline = Baseline.load(Path(self.config.getoption("baseline")))
+            except BaselineError as error:
+                _end_early(self.config, Ending(Verdict.REFUSED, str(error)))
+                return
         if gate or self.config.getoption("target") != DEFAULT_TARGET:
             target = configured_target(self.config)
             if target.start != "testbed":
@@ -1080,6 +1093,7 @@ class RunCollector:
             unreachable=self.state.unreachable,
             started_at=self.started_at,
             defects=str(self.config.getoption("defects") or ""),
+            baseline=self.baseline,
         )
 
     def _write_reports(self, summary: RunSummary) -> None:

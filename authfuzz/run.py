@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what each throttle bucket spent across runs "
         "(default: $AUTHFUZZ_JOURNAL or ~/.cache/authfuzz/spend.json)",
     )
+    parser.add_argument(
+        "--baseline",
+        help="an earlier findings.json (or {'accepted': [...]}): those findings are reported "
+        "but do not fail the run; entries not found again are reported as fixed",
+    )
     parser.add_argument("--defects", default="", help="defect switches for the embedded testbed")
     parser.add_argument("--profile", choices=("ci", "dev", "deep"), help="Hypothesis profile")
     parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
@@ -118,6 +123,8 @@ def main(argv: list[str]) -> int:
         pytest_args += ["--max-seconds", str(args.max_seconds)]
     if args.spend_journal:
         pytest_args += ["--spend-journal", args.spend_journal]
+    if args.baseline:
+        pytest_args += ["--baseline", args.baseline]
     if args.workers:
         pytest_args += ["-n", args.workers]
         if not any(a == "--dist" or a.startswith("--dist=") for a in args.pytest_args):

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from authfuzz.baseline import Baseline
 from authfuzz.findings import Finding
 from authfuzz.verdict import Ending, RunFacts, Verdict, decide
 
@@ -198,6 +199,13 @@ class RunSummary:
     early: Ending | None = None  # ended before its first test: refused, not the API...
     started_at: str = ""  # ISO 8601, UTC
     defects: str = ""  # the testbed's defect switches, if any
+    # Findings accepted by --baseline: reported, not counted by the verdict.
+    baseline: Baseline | None = None
+
+    @property
+    def new_findings(self) -> list[Finding]:
+        """The findings the verdict counts: all, less those the baseline accepts."""
+        return self.baseline.new(self.findings) if self.baseline else list(self.findings)
 
     @property
     def ending(self) -> Ending:
@@ -205,7 +213,8 @@ class RunSummary:
         state = self.target_state
         return decide(
             RunFacts(
-                findings=len(self.findings),
+                findings=len(self.new_findings),
+                accepted=len(self.findings) - len(self.new_findings),
                 failed_without_finding=len(self.failed_without_finding)
                 or (0 if self.findings else self.tests.failed),
                 not_checked=len(self.not_checked),
@@ -269,6 +278,7 @@ class RunSummary:
             "unconfirmed": list(self.unconfirmed),
             "target_state": self.target_state,
             "target_state_line": self.target_state_lines[0] if self.target_state_lines else "",
+            "baseline": self.baseline.to_dict(self.findings) if self.baseline else None,
             "coverage": {
                 "exercised": self.cells_exercised,
                 "skipped": self.cells_skipped,

@@ -47,7 +47,7 @@ EXIT_CODES: dict[Verdict, int] = {
 
 @dataclass(frozen=True)
 class Ending:
-    """A verdict and the one line that says why (empty for PASS)."""
+    """A verdict and the one line that says why (empty for a plain PASS)."""
 
     verdict: Verdict
     reason: str = ""
@@ -59,7 +59,7 @@ class Ending:
     def headline(self) -> str:
         """``authfuzz: NOT CLEAN, 3 check(s) not checked``: the end screen's title."""
         if self.verdict is Verdict.PASS:
-            return "authfuzz: PASS, no findings"
+            return f"authfuzz: PASS, {self.reason or 'no findings'}"
         return f"authfuzz: {self.verdict.label}, {self.reason}"
 
 
@@ -81,6 +81,7 @@ class RunFacts:
     early: Ending | None = None
     state_read: bool = True  # the target's state was read after the run (or needs no read)
     state_as_found: bool = True  # ... and everything the run changed was put back
+    accepted: int = 0  # findings a --baseline accepts: reported, never counted in ``findings``
 
     @property
     def not_run(self) -> int:
@@ -92,7 +93,9 @@ def decide(facts: RunFacts) -> Ending:
     reported, so an interrupt does not make it less true); then the reasons the gate could
     not tell, most fundamental first; PASS only when nothing is left."""
     if facts.findings:
-        return Ending(Verdict.FAIL, f"{facts.findings} finding(s)")
+        known = f" (and {facts.accepted} accepted by the baseline)" if facts.accepted else ""
+        return Ending(Verdict.FAIL, f"{facts.findings} new finding(s){known}" if facts.accepted
+                      else f"{facts.findings} finding(s)")  # fmt: skip
     if facts.early is not None:
         return facts.early
     if facts.unreachable is not None:
@@ -122,6 +125,8 @@ def decide(facts: RunFacts) -> Ending:
         return Ending(Verdict.NOT_CLEAN, "the target's state could not be read after the run")
     if not facts.state_as_found:
         return Ending(Verdict.NOT_CLEAN, "the target was not left as found")
+    if facts.accepted:
+        return Ending(Verdict.PASS, f"no new finding; {facts.accepted} accepted by the baseline")
     return Ending(Verdict.PASS)
 
 

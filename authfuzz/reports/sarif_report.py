@@ -153,6 +153,11 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
     for finding in findings:
         by_identity.setdefault(finding.identity, []).append(finding)
     results = [_result(same, index, lines) for same in by_identity.values()]
+    baseline = summary.get("baseline")
+    if isinstance(baseline, dict):  # --baseline: code scanning's own notion, per result
+        accepted = {tuple(identity) for identity in baseline.get("accepted", [])}
+        for result, identity in zip(results, by_identity, strict=True):
+            result["baselineState"] = "unchanged" if identity in accepted else "new"
     target = str(summary.get("target") or (findings[0].target if findings else "unknown"))
     run: dict[str, Any] = {
         "tool": {

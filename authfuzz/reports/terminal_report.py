@@ -42,6 +42,12 @@ def render(
     ]
     if summary.throttle_use:
         lines.append(f"throttles {summary.throttle_use}")
+    if summary.baseline is not None:
+        lines.append(f"baseline  {summary.baseline.describe(summary.findings)}")
+        lines += [
+            "  fixed   " + " ".join(identity)
+            for identity in summary.baseline.fixed(summary.findings)[:MAX_ERRORS]
+        ]
     if summary.cells_exercised or summary.cells_skipped or summary.cells_missing:
         lines.append(
             f"coverage  {summary.cells_exercised} cells exercised, "
