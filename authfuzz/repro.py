@@ -45,7 +45,7 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Run PoC files (see README: 'PoC files and authfuzz repro') against a "
+        description="Run PoC files (see docs/pocs.md) against a "
         "target: per step VULNERABLE, FIXED or INCONCLUSIVE, with the redacted request, the "
         "status and the read-back evidence.",
         epilog="exit codes: 0 every PoC FIXED, 1 a PoC VULNERABLE or INCONCLUSIVE, "

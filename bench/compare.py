@@ -24,7 +24,7 @@ loops), and the whole gate's wall time with ``-n 1`` and ``-n 2`` on the clean
 
     python bench/compare.py              # everything (several minutes)
     python bench/compare.py --quick      # clean, guest-fallthrough, no-url-constraint
-    python bench/compare.py --markdown   # the table as Markdown, for the README
+    python bench/compare.py --markdown   # the table as Markdown, for docs/benchmarks.md
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ neither API lets a session cookie write. Never next to them: a valid staff
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -23,7 +23,6 @@ from authfuzz.attempts import Attempt, Pairs
 from authfuzz.branches import Api, Branch
 from authfuzz.principals import Principal, Principals, Role
 from strategies import keys, travel_forms, v1_headers, v2_headers
-from strategies.anonymous import costs_anonymous_read
 from strategies.availability import (
     holders,
     key_of,
@@ -356,7 +355,10 @@ def method_override(principals: Principals, api: Api) -> SearchStrategy[Attempt]
     """A GET, POST or HEAD asking for the operation's method elsewhere, with no valid key.
 
     Every carrier of ``authfuzz.travel.METHOD_OVERRIDES`` (override headers, ``_method`` in
-    the query or a form body), in upper or lower case, with no header or a negative one.
+    the query or a form body), in upper or lower case, with no header or a negative one. On
+    v2 a GET or HEAD carrier goes with a bad token only: with no credential a correct server
+    answers it as a counted anonymous read (``strategies.anonymous``), which the explicit
+    cells spend once each; a bad token is refused before the throttle.
     """
     credentials = st.one_of(
         st.none(),
@@ -366,13 +368,16 @@ def method_override(principals: Principals, api: Api) -> SearchStrategy[Attempt]
         ),
         negative_headers(principals, api),
     )
-    attempts = st.builds(
-        lambda row, h: travel_forms.override_attempt(api, row[0], row[1], h, lower=row[2]),
-        travel_forms.overrides(principals, api),
-        credentials,
-    )
-    # A counted anonymous read of v2 (strategies.anonymous) is the explicit cells' to spend.
-    return attempts.filter(lambda a: not costs_anonymous_read(a, "POST"))
+    refused = negative_headers(principals, api, [Branch.BAD_TOKEN]) if api is Api.V2 else None
+
+    def attempts(row: tuple[Any, str, bool]) -> SearchStrategy[Attempt]:
+        override, via, lower = row
+        headers = refused if refused is not None and via in ("GET", "HEAD") else credentials
+        return headers.map(
+            lambda h: travel_forms.override_attempt(api, override, via, h, lower=lower)
+        )
+
+    return travel_forms.overrides(principals, api).flatmap(attempts)
 
 
 SOURCE_BRANCHES: dict[Branch, Callable[[Principals, Api], SearchStrategy[Attempt]]] = {

@@ -233,6 +233,6 @@ def parse_defects(value: str | Iterable[str] | None) -> frozenset[str]:
 
 
 def describe() -> str:
-    """A table of the switches for ``--help`` and the README."""
+    """A table of the switches for ``--help`` and docs/local.md."""
     width = max(len(d.name) for d in DEFECTS)
     return "\n".join(f"  {d.name:<{width}}  {d.summary}" for d in DEFECTS)

@@ -5,7 +5,7 @@ optional ``description``, one or more ``[[steps]]`` (the full form) and optional
 ``[[probe]]`` steps (a read-only form for production targets). Each step is a request
 (``method``, ``path``, ``headers``, ``query``, ``json`` or ``json_text``, ``form``,
 ``session``) with placeholders instead of secrets, the ``invariant`` it must respect and,
-for writes, what to ``readback``. README.md ("PoC files and authfuzz repro") has a commented
+for writes, what to ``readback``. docs/pocs.md ("PoC files and authfuzz repro") has a commented
 example; every rule below answers an invalid file with ``FILE:LINE: problem``.
 """
 

@@ -23,7 +23,7 @@ from authfuzz.poc.export import (
     export_findings,
     finding_to_poc,
 )
-from authfuzz.poc.format import INVARIANTS, load_poc, parse_poc
+from authfuzz.poc.format import INVARIANTS, PocFileError, load_poc, parse_poc
 from authfuzz.poc.replay import Form, choose_form
 from authfuzz.redaction import Redactor
 from authfuzz.targets import load_target
@@ -456,13 +456,22 @@ def test_export_replaces_earlier_exports_but_not_hand_written_files(tmp_path: Pa
     assert results[2].path is None and "no replayable request" in results[2].reason
 
 
-def test_the_readme_example_is_a_valid_poc() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## PoC files and `authfuzz repro`", 1)[1]
-    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
-    poc = parse_poc(example, "README.md")
+def test_the_documented_example_is_a_valid_poc() -> None:
+    """docs/pocs.md's example, with every key its table calls required, parses as it says."""
+    page = (REPO / "docs" / "pocs.md").read_text(encoding="utf-8")
+    example = page.split("```toml\n", 1)[1].split("```", 1)[0]
+    poc = parse_poc(example, "docs/pocs.md")
     assert poc.id == "pr2946-guest-fallthrough"
     assert len(poc.steps) == 2 and len(poc.probe) == 1
+    # What the page's table calls required is: without it, the file is refused.
+    head, _, rest = example.partition("[references]")
+    without = head + "[[steps]]" + rest.split("[[steps]]", 1)[1]
+    with pytest.raises(PocFileError, match=r"missing \[references\]"):
+        parse_poc(without, "docs/pocs.md")
+    for key in ("id", "title", "api"):
+        stripped = "\n".join(x for x in example.splitlines() if not x.startswith(f"{key} ="))
+        with pytest.raises(PocFileError, match=f"missing '{key}'"):
+            parse_poc(stripped, "docs/pocs.md")
 
 
 def test_export_turns_a_masked_near_miss_with_its_edges_into_one_random_key() -> None:

@@ -18,7 +18,9 @@ vacuous.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +116,23 @@ def admin_key(authfuzz_target):
     return _admin(authfuzz_target).api_key
 
 
+from pathlib import Path as _Path
+
+from hypothesis import HealthCheck
+
+from authfuzz.targets import load_target as _load
+
+_KEY = _load(_Path("@REPO@/targets.toml"), "testbed").principals.by_name("admin").api_key
+
+
+# A strategy whose repr holds a key: Hypothesis's statistics ("Retried draw from ...") name it,
+# and its pytest plugin writes them to the JUnit file base64 encoded.
+@settings(max_examples=5, database=None, suppress_health_check=list(HealthCheck))
+@given(value=st.sampled_from([_KEY, "plain"]).filter(lambda v: v == "plain"))
+def test_statistics_with_a_secret_in_a_strategy(authfuzz_target, value):
+    print("MARK-9")
+
+
 def test_interrupted_with_a_secret_in_its_arguments(admin_key):
     if not os.environ.get("HOSTILE_INTERRUPT"):
         pytest.skip("only in the interrupted run")
@@ -143,7 +162,11 @@ def _written(output: str, tmp_path: Path) -> str:
     parts = [output]
     junit = tmp_path / "junit.xml"
     if junit.exists():
-        parts.append(junit.read_text(errors="replace"))
+        text = junit.read_text(errors="replace")
+        parts.append(text)
+        # Hypothesis writes its statistics there base64 encoded: read them as written.
+        for encoded in re.findall(r'name="hypothesis-statistics-[^"]*" value="([^"]*)"', text):
+            parts.append(base64.b64decode(encoded).decode(errors="replace"))
     report = tmp_path / "report"
     parts += [p.read_text(errors="replace") for p in sorted(report.rglob("*")) if p.is_file()]
     return "\n".join(parts)
@@ -151,7 +174,7 @@ def _written(output: str, tmp_path: Path) -> str:
 
 def _hostile_run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
     module = tmp_path / "test_hostile.py"
-    module.write_text(HOSTILE)
+    module.write_text(HOSTILE.replace("@REPO@", str(REPO)))
     command = [
         sys.executable, "-m", "pytest", str(module), "-p", "no:cacheprovider",
         "--targets-file", str(REPO / "targets.toml"), "--target", "testbed",
@@ -184,7 +207,7 @@ def test_the_scan_finds_a_secret_and_each_fragment_of_one() -> None:
 
 def test_hostile_module_leaks_nothing(tmp_path: Path) -> None:
     output = _hostile_run(tmp_path)
-    for mark in (f"MARK-{n}" for n in range(1, 8)):
+    for mark in (f"MARK-{n}" for n in (*range(1, 8), 9)):
         assert mark in output, f"{mark} missing: that path did not run\n{output[-3000:]}"
     # The secrets were on those paths: their placeholders are where they stood.
     assert "refused ApiKey admin:{principal.admin.api_key}" in output
