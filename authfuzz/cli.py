@@ -78,13 +78,16 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
 }
 
 
+WIDTH = max(len(name) for name in COMMANDS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog="authfuzz",
         description="Security regression gate and auth fuzzer for python.org's release API.",
         epilog="commands:\n"
-        + "\n".join(f"  {name:<10} {summary}" for name, (summary, _) in COMMANDS.items())
+        + "\n".join(f"  {name:<{WIDTH}}  {summary}" for name, (summary, _) in COMMANDS.items())
         + "\n\nRun 'authfuzz COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -93,8 +94,32 @@ def test_every_documented_command_exists_as_written(
         assert done.returncode == 0, (page, argv, done.stderr[-2000:])
         assert _check_options(argv, 2, parse_options(done.stdout), argv[1]) == [], (page, argv)
     else:
-        joined = " ".join(argv)
-        assert joined in {" ".join(c.split()) for c in setup} or (REPO / argv[0]).is_file(), (
+        joined = shlex.join(argv)
+        assert joined in setup or (REPO / argv[0]).is_file(), (
             page,
             argv,
         )
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(
+        r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.S | re.M), re.M
+    )
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_link_between_the_pages_lands() -> None:
+    broken = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in target:
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and file.suffix == ".md" and anchor not in _anchors(file.read_text()):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
