@@ -7,10 +7,12 @@ tool against its own fresh testbed on 127.0.0.1:
   the testbed through a targets file. Detected: exit code 1 with findings. When
   every finding comes from replaying a known exploit (``pocs/``, branch ``poc:...``)
   and none from the generic checks, the table says so.
-* Schemathesis as a user would run it: ``st run specs/pythondotorg.yaml --url ...
-  -c all -H "Authorization: ApiKey admin:<key>"`` (the v1 credential), then a
-  second pass over the v2 paths with the v2 ``Token`` header; both passes count
-  as the Schemathesis result. A failure is identified by (code, title,
+* Schemathesis at its best (``--st-setup best``, the default): ``st run
+  specs/pythondotorg.yaml --url ... -c all --rate-limit auto`` with every principal of the
+  target from a Web Fuzzing Commons auth file (``authfuzz export-auth``) and
+  ``object_level_authorization`` between a staff and a non-staff user; or, with
+  ``--st-setup one-key``, as before: a v1 ``ApiKey admin:<key>`` pass, then a v2 ``Token``
+  pass over the v2 paths, both counting as the result. A failure is identified by (code, title,
   operation). Schemathesis reports failures on the clean testbed too: those are
   its false positives, and they are measured on two clean runs with the same
   seed (so the table also shows its run-to-run noise). Detected: a non-zero
@@ -240,7 +242,39 @@ def st_failures(ndjson: Path) -> set[FailureKey]:
     return failures
 
 
-def run_schemathesis(defect: str, max_examples: int, seed: int, timeout: float) -> StResult:
+# Schemathesis at its best (4.31+): every principal from a WFC auth file (authfuzz
+# export-auth, the variables filled in for this throw-away testbed), the object-level
+# authorization check between a staff and a non-staff user, and its own rate limit (it waits
+# as long as a 429's Retry-After asks).
+BEST = "best"
+ONE_KEY = "one-key"
+PEERS = ("admin-v2", "user-v2")
+
+
+def wfc_file(base_url: str, directory: Path) -> Path:
+    """The testbed's principals as a WFC auth file, secrets filled in (a testbed's fixtures)."""
+    from authfuzz.export_auth import wfc_document
+
+    target = load_target(REPO / "targets.toml", "testbed").with_base_url(base_url)
+    text = json.dumps(wfc_document(target), indent=2)
+    for principal in target.principals:
+        for kind in ("api_key", "token"):
+            value = getattr(principal, kind)
+            if value:
+                text = text.replace("${" + principal.env_name(kind) + "}", value)
+    path = directory / "auth.json"
+    path.write_text(text, encoding="utf-8")
+    (directory / "schemathesis.toml").write_text(
+        f'[auth.wfc]\npath = "{path}"\npeers = {json.dumps(list(PEERS))}\n', encoding="utf-8"
+    )
+    return path
+
+
+def run_schemathesis(
+    defect: str, max_examples: int, seed: int, timeout: float, setup: str = BEST
+) -> StResult:
+    if setup == BEST:
+        return _schemathesis_at_its_best(defect, max_examples, seed, timeout)
     codes: list[int | None] = []
     failures: set[FailureKey] = set()
     seconds = 0.0
@@ -277,6 +311,24 @@ def run_schemathesis(defect: str, max_examples: int, seed: int, timeout: float) 
             seconds += run.seconds
         requests = len(info.logged_requests()) - before
     return StResult(codes, failures, requests, seconds)
+
+
+def _schemathesis_at_its_best(
+    defect: str, max_examples: int, seed: int, timeout: float
+) -> StResult:
+    with fresh_testbed(defect) as info, tempfile.TemporaryDirectory(prefix="compare-st-") as tmp:
+        workdir = Path(tmp)
+        wfc_file(info.base_url, workdir)
+        ndjson = workdir / "events.ndjson"
+        before = len(info.logged_requests())
+        command = [
+            "st", "run", str(SPEC), "--url", info.base_url, "-c", "all",
+            "--max-examples", str(max_examples), "--seed", str(seed), "--rate-limit", "auto",
+            "--no-color", "--report", "ndjson", "--report-ndjson-path", str(ndjson),
+        ]  # fmt: skip
+        run = run_bounded(command, timeout, workdir, child_env())
+        requests = len(info.logged_requests()) - before
+        return StResult([run.returncode], st_failures(ndjson), requests, run.seconds)
 
 
 # -- the extras -------------------------------------------------------------------------------
@@ -400,6 +452,13 @@ def main() -> int:
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument(
+        "--st-setup",
+        choices=(BEST, ONE_KEY),
+        default=BEST,
+        help="Schemathesis with every principal, object_level_authorization and its rate limit "
+        "(best, the default), or with the admin's key alone (one-key, as before)",
+    )
+    parser.add_argument(
         "--max-examples", type=int, default=10, help="st run --max-examples (default 10)"
     )
     parser.add_argument("--seed", type=int, default=1, help="st run --seed (default 1)")
@@ -432,14 +491,18 @@ def main() -> int:
             f"{len(gate.findings)} finding(s), {gate.requests} requests, {gate.seconds:.1f} s",
             flush=True,
         )
-        sts[defect] = st = run_schemathesis(defect, args.max_examples, args.seed, args.st_timeout)
+        sts[defect] = st = run_schemathesis(
+            defect, args.max_examples, args.seed, args.st_timeout, args.st_setup
+        )
         print(
             f"[{time.monotonic() - started:6.0f}s] {defect}: st exits {st.returncodes}, "
             f"{len(st.failures)} distinct failure(s), {st.requests} requests, {st.seconds:.1f} s",
             flush=True,
         )
     # A second clean Schemathesis run, same seed: its run-to-run noise joins the baseline.
-    clean_again = run_schemathesis(CLEAN, args.max_examples, args.seed, args.st_timeout)
+    clean_again = run_schemathesis(
+        CLEAN, args.max_examples, args.seed, args.st_timeout, args.st_setup
+    )
     baseline = sts[CLEAN].failures | clean_again.failures
     noise = sts[CLEAN].failures ^ clean_again.failures
     for defect in defects:
@@ -447,11 +510,17 @@ def main() -> int:
             sts[defect].new = sts[defect].failures - baseline
 
     print()
+    how = (
+        f"at its best: one pass with every principal from a WFC auth file (authfuzz "
+        f"export-auth; {len(load_target(REPO / 'targets.toml', 'testbed').principals) * 2} "
+        f"entries), object_level_authorization with peers {', '.join(PEERS)}, --rate-limit auto"
+        if args.st_setup == BEST
+        else "a v1 ApiKey pass over the whole spec and a v2 Token pass over /api/v2/, as admin"
+    )
     print(
         f"authfuzz: pytest suites --hypothesis-profile ci (CI=true). Schemathesis: st run -c all "
-        f"--max-examples {args.max_examples} --seed {args.seed}, a v1 ApiKey pass over the whole "
-        f"spec and a v2 Token pass over /api/v2/, as admin. Fresh testbed per tool and defect; "
-        f"requests from the testbed's log."
+        f"--max-examples {args.max_examples} --seed {args.seed}, {how}. Fresh testbed per tool "
+        f"and defect; requests from the testbed's log."
     )
     print()
     print(render_table(table_rows(defects, gates, sts), args.markdown))
