@@ -124,3 +124,19 @@ def test_a_failing_run_against_a_throttled_target_leaves_the_next_one_its_day(
             assert data["summary"]["target_state"]["unchanged"], data["summary"]["target_state"]
             outcomes.append(frozenset(groups))
     assert outcomes[0] == outcomes[1] and len(outcomes[0]) >= 10, outcomes
+
+
+def test_a_run_no_window_holds_says_how_many_windows_it_needs() -> None:
+    """The deep profile's size against a day: refused with how many days it would take."""
+    fuzzed = [
+        f"suites/test_auth_branches.py::test_fuzzed_attempts_never_write[op{n}]" for n in range(10)
+    ]
+    deep = plan(fuzzed, 300, Principals((ADMIN, EDITOR, USER)), PYTHON_ORG)
+    assert not deep.fits
+    worst = max(deep.lines, key=lambda line: line.windows())
+    assert worst.windows() >= 2
+    assert deep.too_big() == f"needs {worst.windows()} days of the {worst.bucket.label} bucket"
+    small = plan(fuzzed, 8, Principals((ADMIN, EDITOR, USER)), PYTHON_ORG)
+    assert small.fits and small.too_big() == ""
+    daily = min((line for line in small.lines if line.per == "day"), key=lambda x: x.runs())
+    assert f"{daily.runs()} a day ({daily.bucket.label})" in small.runs_per_window()
