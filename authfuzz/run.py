@@ -7,15 +7,15 @@ configuration), 3 UNREACHABLE, 4 NOT CLEAN, 5 INCOMPLETE, 6 ERROR.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from authfuzz.layout import SUITES
+from authfuzz.plugin import options
 from authfuzz.signals import SignalWatch
-from authfuzz.targets import TargetsFileError, load_target
+from authfuzz.targets import TargetsFileError, resolve_target
 from authfuzz.verdict import DecidedExit, Ending, Verdict
 
 # Options that, given to pytest after --, override what this command checked up front.
@@ -29,52 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 clean, 1 findings, 2 usage/config error, 3 target unreachable. "
         "Arguments after -- go to pytest.",
     )
-    parser.add_argument("--target", default="testbed", help="target name (default: testbed)")
-    parser.add_argument("--targets-file", help="targets file (default: ./targets.toml)")
-    parser.add_argument(
-        "--spend-journal",
-        help="what each throttle bucket spent across runs "
-        "(default: $AUTHFUZZ_JOURNAL or ~/.cache/authfuzz/spend.json)",
-    )
-    parser.add_argument(
-        "--baseline",
-        help="an earlier findings.json (or {'accepted': [...]}): those findings are reported "
-        "but do not fail the run; entries not found again are reported as fixed",
-    )
-    parser.add_argument("--defects", default="", help="defect switches for the embedded testbed")
+    options.add_to_argparse(parser)
     parser.add_argument("--profile", choices=("ci", "dev", "deep"), help="Hypothesis profile")
     parser.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
-    parser.add_argument("--report-dir", default="authfuzz-report", help="report directory")
-    parser.add_argument(
-        "--progress-every",
-        type=float,
-        metavar="SECONDS",
-        help="a status line (tests, findings, requests, budget) at most every SECONDS "
-        "(default 10; 0: off)",
-    )
-    parser.add_argument(
-        "--fit-throttle",
-        action="store_true",
-        help="trim fuzzed examples until the run fits the target's throttles (the explicit "
-        "examples, which exercise every cell, always stay)",
-    )
-    parser.add_argument(
-        "--max-seconds",
-        type=float,
-        metavar="SECONDS",
-        help="stop checking after SECONDS; what was not checked is listed, and the run fails",
-    )
-    parser.add_argument(
-        "--matrix",
-        choices=("summary", "detailed"),
-        help="coverage on the end screen: the branch x operation grid (summary, the default) "
-        "or the grid and every sub-form each branch ran (detailed)",
-    )
-    parser.add_argument(
-        "--as-production",
-        action="store_true",
-        help="treat the target as production: send nothing that could change state",
-    )
     parser.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return parser
 
@@ -104,27 +61,10 @@ def main(argv: list[str]) -> int:
         # No short test summary: the authfuzz summary (failures grouped by invariant and
         # branch) is the last screen, and every failure's detail is printed above it.
         "-rN",
+        *options.forward(args, skip=("--target", "--report-dir")),
     ]
-    if args.targets_file:
-        pytest_args += ["--targets-file", args.targets_file]
-    if args.defects:
-        pytest_args += ["--defects", args.defects]
     if args.profile:
         pytest_args += ["--hypothesis-profile", args.profile]
-    if args.progress_every is not None:
-        pytest_args += ["--progress-every", str(args.progress_every)]
-    if args.matrix:
-        pytest_args += ["--matrix", args.matrix]
-    if args.as_production:
-        pytest_args.append("--as-production")
-    if args.fit_throttle:
-        pytest_args.append("--fit-throttle")
-    if args.max_seconds is not None:
-        pytest_args += ["--max-seconds", str(args.max_seconds)]
-    if args.spend_journal:
-        pytest_args += ["--spend-journal", args.spend_journal]
-    if args.baseline:
-        pytest_args += ["--baseline", args.baseline]
     if args.workers:
         pytest_args += ["-n", args.workers]
         if not any(a == "--dist" or a.startswith("--dist=") for a in args.pytest_args):
@@ -178,19 +118,11 @@ def configuration_error(args: argparse.Namespace) -> str | None:
     rather than a message inside pytest's session banner. The plugin checks the same again
     (it also serves plain ``pytest suites`` runs); this is the same loader, so the two agree.
     """
-    path = Path(args.targets_file or os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"))
     try:
-        target = load_target(path, args.target)
+        resolve_target(args.target, args.targets_file, defects=args.defects)
     except TargetsFileError as error:
         return str(error)
-    if not args.defects:
-        return None
-    if target.start != "testbed":
-        return (
-            f'--defects needs a target with start = "testbed"; {target.name!r} is '
-            f"{target.environment.value} at {target.base_url}"
-        )
-    return _defects_error(args.defects)
+    return _defects_error(args.defects) if args.defects else None
 
 
 def _defects_error(value: str) -> str | None:

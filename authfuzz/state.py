@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from authfuzz.client import ApiRequest, ApiResponse, Client, send_write
+from authfuzz.client.client import Client
+from authfuzz.client.messages import ApiRequest, ApiResponse
+from authfuzz.client.resend import send_write
 from authfuzz.not_checked import Cause, NotChecked
 from authfuzz.principals import Principal
 from authfuzz.world import RESOURCES, World, pk_from_uri

@@ -20,6 +20,8 @@ from authfuzz.principals import Principal, Principals, Role
 from authfuzz.throttles.rates import PYTHON_ORG, ThrottleConfigError, Throttles, parse_throttles
 
 DEFAULT_URL_PREFIX = "https://www.python.org/"
+DEFAULT_TARGET = "testbed"
+TARGETS_ENV = "AUTHFUZZ_TARGETS_FILE"
 
 
 class Environment(StrEnum):
@@ -122,6 +124,37 @@ def load_target(path: Path, name: str, *, resolve_secrets: bool = True) -> Targe
         known = ", ".join(sorted(tables))
         raise TargetsFileError(f"{path}: unknown target {name!r}; known targets: {known}")
     return _target(path, name, tables[name], resolve_secrets)
+
+
+def targets_file(given: str | Path | None = None) -> Path:
+    """The targets file a command reads: the one given, else ``$AUTHFUZZ_TARGETS_FILE``, else
+    ./targets.toml. Every command and the plugin ask here, so a run's printed follow-up
+    command (``authfuzz clean ...``) finds the file the run used."""
+    return Path(given or os.environ.get(TARGETS_ENV) or "targets.toml")
+
+
+def resolve_target(
+    name: str | None,
+    given_file: str | Path | None = None,
+    *,
+    defects: str = "",
+    as_production: bool = False,
+    resolve_secrets: bool = True,
+) -> Target:
+    """The target a command or a run names, as every command resolves it.
+
+    ``defects`` may only be switched on in a testbed the harness starts itself;
+    ``as_production`` treats any target as production. Raises ``TargetsFileError`` with a
+    one-line reason."""
+    target = load_target(
+        targets_file(given_file), name or DEFAULT_TARGET, resolve_secrets=resolve_secrets
+    )
+    if defects and target.start != "testbed":
+        raise TargetsFileError(
+            f'--defects needs a target with start = "testbed"; {target.name!r} is '
+            f"{target.environment.value} at {target.base_url}"
+        )
+    return target.with_environment(Environment.PRODUCTION) if as_production else target
 
 
 UNRESOLVED = "(not read)"

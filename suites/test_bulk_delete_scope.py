@@ -30,7 +30,7 @@ from authfuzz.engine.engine import Engine
 from authfuzz.engine.trial import Alone, Trial
 from authfuzz.operations import Operation, write_operations
 from authfuzz.outcomes import conclude
-from authfuzz.plugin import configured_target
+from authfuzz.plugin.parametrize import parametrize_checks, target_of
 from strategies.bulk_filters import LABELS, bulk_filters, example_filter
 
 PRODUCTION_SKIP = "production target: every test here writes (the client would refuse anyway)"
@@ -41,14 +41,10 @@ FUZZED_PER_EXAMPLE = (
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One item per bulk-delete operation of the spec (its operation id is the test id)."""
-    if "bulk_operation" not in metafunc.fixturenames:
-        return
-    target = configured_target(metafunc.config)
-    marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
-    operations = [op for op in write_operations(target.spec) if op.kind == "bulk_destroy"]
-    metafunc.parametrize(
-        "bulk_operation", [pytest.param(op, id=op.operation_id, marks=marks) for op in operations]
-    )
+    if "bulk_operation" in metafunc.fixturenames:
+        operations = write_operations(target_of(metafunc).spec)
+        bulk = [(op.operation_id, op) for op in operations if op.kind == "bulk_destroy"]
+        parametrize_checks(metafunc, "bulk_operation", bulk, on_production=PRODUCTION_SKIP)
 
 
 def _trial(operation: Operation, case: object, tag: str) -> Trial:

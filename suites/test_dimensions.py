@@ -40,6 +40,7 @@ from authfuzz.engine.engine import Engine
 from authfuzz.engine.trial import Trial
 from authfuzz.operations import Operation, write_operations
 from authfuzz.outcomes import conclude, status
+from authfuzz.plugin.parametrize import parametrize_checks
 from strategies.anonymous import costs_anonymous_read
 from strategies.auth import available_branches, example_attempt, unavailable_reason
 from strategies.dimensions import (
@@ -59,8 +60,8 @@ Planned = list[tuple[str, Trial]]  # (cell, trial)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "dimension_api" in metafunc.fixturenames:
-        metafunc.parametrize("dimension_api", list(Api), ids=[a.value for a in Api])
+    apis = [(api.value, api) for api in Api]
+    parametrize_checks(metafunc, "dimension_api", apis, on_production=None)
 
 
 def _check(engine: Engine, dimension: str, planned: Planned, marks: list[DimensionMark]) -> None:

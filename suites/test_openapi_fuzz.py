@@ -82,7 +82,7 @@ from authfuzz.engine.trial import Trial
 from authfuzz.openapi import STATEFUL_STEPS, stateful_scenarios
 from authfuzz.openapi.config import configure, spec_subset
 from authfuzz.outcomes import conclude
-from authfuzz.plugin import configured_target
+from authfuzz.plugin.parametrize import parametrize_checks
 from authfuzz.targets import Target
 from strategies.auth import negative_attempts, positive_attempt
 from strategies.urls import url_cases
@@ -101,15 +101,9 @@ def _max_examples() -> int:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """The stateful chains: one item per API (a chain stays within its API); the batches draw
     from both APIs (``both``). On production every item is skipped at collection."""
-    names = set(metafunc.fixturenames) & {"openapi_api", "openapi_scope"}
-    if not names:
-        return
-    target = configured_target(metafunc.config)
-    marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
-    if "openapi_api" in names:
-        metafunc.parametrize("openapi_api", [pytest.param(a, id=a.value, marks=marks) for a in Api])
-    if "openapi_scope" in names:
-        metafunc.parametrize("openapi_scope", [pytest.param("both", marks=marks)])
+    apis = [(api.value, api) for api in Api]
+    parametrize_checks(metafunc, "openapi_api", apis, on_production=PRODUCTION_SKIP)
+    parametrize_checks(metafunc, "openapi_scope", [("both", "both")], on_production=PRODUCTION_SKIP)
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from authfuzz.findings import Finding, FindingError
 from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.oracles import Outcome, Verdict
 from authfuzz.outcomes import not_checked
-from authfuzz.plugin import configured_target
+from authfuzz.plugin.parametrize import parametrize_checks
 from authfuzz.surface.covering import GROUPS, covering
 from authfuzz.surface.matrix import RouteMark, marks_of
 from authfuzz.surface.table import Caller, RouteCell, undocumented_cells
@@ -42,20 +42,15 @@ MAX_BATCHES = 48  # per check: halving stops here (only a badly broken build get
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "route_check" in metafunc.fixturenames:
-        target = configured_target(metafunc.config)
-        marks = [pytest.mark.skip(reason=PRODUCTION_SKIP)] if target.is_production else []
-        checks = [
-            pytest.param(
-                (api, caller, group), id=f"{api.value}-{caller.value}-{group}", marks=marks
-            )
-            for api in Api
-            for caller in Caller
-            for group in GROUPS[caller]
-        ]
-        metafunc.parametrize("route_check", checks)
-    if "route_api" in metafunc.fixturenames:
-        metafunc.parametrize("route_api", list(Api), ids=[api.value for api in Api])
+    checks = [
+        (f"{api.value}-{caller.value}-{group}", (api, caller, group))
+        for api in Api
+        for caller in Caller
+        for group in GROUPS[caller]
+    ]
+    parametrize_checks(metafunc, "route_check", checks, on_production=PRODUCTION_SKIP)
+    apis = [(api.value, api) for api in Api]
+    parametrize_checks(metafunc, "route_api", apis, on_production=None)
 
 
 def test_undocumented_routes_never_write(

@@ -8,10 +8,13 @@ fault: the response says ``fault`` and the caller's read-back decides. It raises
 ``TargetUnreachableError`` only when the breaker trips, and ``NotChecked`` when the budget is
 spent. Everything it renders (curl lines, errors) is redacted.
 
-Before a request goes out it is also entered in the run's ``Ledger`` (what it could create),
+Before a request goes out it is also entered in the run's ledger (what it could create),
 and a request that could reach data that is not the run's own (``guard.could_touch_others``)
-is sent inside the ``protector``'s snapshot-and-put-back, or refused on a target with
-``destructive = false``. Custody's own requests (``custody=True``) skip both, and the budget.
+is sent inside custody's snapshot-and-put-back (the ``Guardian`` of ``guarded_by``), or
+refused on a target with ``destructive = false``. Custody's own requests (``custody=True``)
+skip both, and the budget. Ledger and guardian are custody's: the ledger is a leaf that
+imports no client, and the guardian is known only by the protocol of ``surroundings``, so no
+import of custody leads back to the client.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from urllib3.util.retry import RequestHistory
 
@@ -42,6 +47,8 @@ from authfuzz.client.guard import (
 from authfuzz.client.messages import ApiRequest, ApiResponse
 from authfuzz.client.purpose import Purpose, PurposeStack
 from authfuzz.client.rendering import render_curl
+from authfuzz.client.resend import send_write
+from authfuzz.client.surroundings import Guardian
 from authfuzz.client.transport import NO_ANSWER_ERRORS, Transport, describe_error
 from authfuzz.custody.ledger import Ledger
 from authfuzz.principals import Principal
@@ -50,10 +57,6 @@ from authfuzz.targets import Target
 from authfuzz.throttles.buckets import bucket_of, charged, counted
 from authfuzz.throttles.reserve import Ceilings
 from authfuzz.throttles.tally import Tally
-
-if TYPE_CHECKING:
-    from authfuzz.custody.protector import Protector
-
 
 DAY = 86400
 
@@ -66,7 +69,12 @@ class Client:
         share: int = 1,
         policy: FaultPolicy | None = None,
         ceilings: Ceilings | None = None,
+        deadline: Deadline | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
+        """``share``: how many processes share the target's budget and rate; ``deadline``:
+        --max-seconds; ``ledger``: the run's (a process's journal under pytest-xdist), else
+        one of the client's own."""
         if target.base_url is None:
             raise ValueError(f"target {target.name!r} has no base URL yet")
         self.target = target
@@ -85,9 +93,9 @@ class Client:
         # How far checks may spend each bucket: the rest is clean-up's (throttles.reserve).
         self.ceilings = ceilings or Ceilings({})
         self.started = time.monotonic()
-        self.deadline: Deadline | None = None  # --max-seconds
-        self.ledger = Ledger()  # the custody fixture gives it a journal under pytest-xdist
-        self.protector: Protector | None = None  # installed by custody, when it has begun
+        self.deadline = deadline
+        self.ledger = ledger if ledger is not None else Ledger()
+        self._guardian: Guardian | None = None  # custody, while it has the target (guarded_by)
         self._sessions: dict[str, str] = {}
         self.purpose = PurposeStack()  # why the next request is sent (requests.json)
 
@@ -119,10 +127,23 @@ class Client:
             return self._exchange(request)
         if not self.target.destructive:
             raise DestructiveRequestRefused(f"destructive = false for this target: {reach.reason}")
-        if self.protector is None:
+        if self._guardian is None:
             return self._exchange(request)
-        with self.protector.around(reach):
+        with self._guardian.around(reach):
             return self._exchange(request)
+
+    @contextmanager
+    def guarded_by(self, guardian: Guardian) -> Iterator[None]:
+        """Risky requests go through ``guardian`` for as long as custody holds the target.
+
+        A guardian reads through this client (custody's requests, ``custody=True``), so it
+        exists only after the client; the context bounds the wiring: no request is ever sent
+        under a custody that has ended."""
+        self._guardian = guardian
+        try:
+            yield
+        finally:
+            self._guardian = None
 
     def reach_of(self, request: ApiRequest) -> Reach | None:
         """Why ``request`` could reach data that is not the run's own, or None."""
@@ -271,8 +292,6 @@ class Client:
         return session_id
 
     def _log_in(self, principal: Principal, password: str) -> str:
-        from authfuzz.client.resend import send_write
-
         login = self.send(ApiRequest("GET", "/admin/login/"))
         csrf = _cookie(login, "csrftoken")
         request = ApiRequest(

@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from authfuzz.client.faults import FaultPolicy
 from authfuzz.client.guard import could_change_state
 from authfuzz.client.messages import ApiRequest, ApiResponse
 
-if TYPE_CHECKING:
-    from authfuzz.client.client import Client
+
+class Sender(Protocol):
+    """What a re-send needs of the client: its door and its fault policy."""
+
+    policy: FaultPolicy
+
+    def send(self, request: ApiRequest, *, custody: bool = False) -> ApiResponse: ...
 
 
 def send_write(
-    client: Client, request: ApiRequest, took_effect: Callable[[], bool], *, custody: bool = False
+    client: Sender, request: ApiRequest, took_effect: Callable[[], bool], *, custody: bool = False
 ) -> ApiResponse:
     """Send ``request``; on a fault, re-send only while ``took_effect()`` says nothing happened.
 

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authfuzz.client import Client
 from authfuzz.client.faults import TargetUnreachableError
 from authfuzz.custody.ledger import Ledger
 from authfuzz.custody.reconcile import Reconciliation, reconcile
 from authfuzz.not_checked import NotChecked
+from authfuzz.principals import Principals
 from authfuzz.state import ReadBackError, Reader
+from authfuzz.targets import Target
 from authfuzz.world import RESOURCES, World
 
 MAX_LISTED = 20
@@ -189,7 +192,7 @@ class Custodian:
         return report
 
 
-def fallback_routes(client: Any, principals: Any, primary: Reader) -> tuple[Reader, ...]:
+def fallback_routes(client: Client, principals: Principals, primary: Reader) -> tuple[Reader, ...]:
     """Custody's other ways to settle the target when ``primary``'s buckets are throttled:
     each staff principal with a token, reading and writing with its own, in turn (each is
     counted in its own daily bucket)."""
@@ -205,9 +208,11 @@ def fallback_routes(client: Any, principals: Any, primary: Reader) -> tuple[Read
     return tuple(routes)
 
 
-def custody_reader(client: Any, principals: Any) -> Reader:
+def custody_reader(client: Client, principals: Principals) -> Reader:
     """Custody's primary route: writes as the trusted principal, reads as ``Principals.reader``."""
     trusted = principals.trusted()
+    if trusted is None:
+        raise ReadBackError("custody needs a staff principal with a token to read state back")
     return Reader(client, trusted, custody=True, reads_as=principals.reader())
 
 
@@ -255,13 +260,11 @@ class SharedCustody:
     processes, and it must read the target before any of them writes and after all are done.
     """
 
-    client: Any  # authfuzz.client.Client (not imported here: the client imports custody)
+    client: Client
     custodian: Custodian
 
     @classmethod
-    def open(cls, target: Any, journals: Path | None) -> SharedCustody:
-        from authfuzz.client import Client
-
+    def open(cls, target: Target, journals: Path | None) -> SharedCustody:
         trusted = target.principals.trusted()
         if trusted is None or not trusted.token:
             raise ReadBackError(

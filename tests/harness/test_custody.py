@@ -179,19 +179,20 @@ def test_a_new_latest_release_is_put_back_at_once_and_the_run_leaves_nothing() -
         custody = Reader(client, reader.trusted, custody=True)
         custodian = Custodian(custody, client.ledger)
         custodian.begin()
-        client.protector = Protector(custody, client.ledger)
-        reader.create(
-            "release",
-            {"name": "Python 3.14.1", "slug": "authfuzz-latest", "version": 3,
-             "is_published": True, "is_latest": True},
-        )  # fmt: skip
-        during = database_state(info)
-        report = custodian.finish(client.protector.log)
+        protector = Protector(custody, client.ledger)
+        with client.guarded_by(protector):
+            reader.create(
+                "release",
+                {"name": "Python 3.14.1", "slug": "authfuzz-latest", "version": 3,
+                 "is_published": True, "is_latest": True},
+            )  # fmt: skip
+            during = database_state(info)
+        report = custodian.finish(protector.log)
         client.close()
         after = database_state(info)
     # Right after the request the real latest release is latest again ...
     assert during["release"]["python-3140"]["is_latest"] in ("1", "True")
-    assert client.protector.guarded == 1
+    assert protector.guarded == 1
     # ... and at the end the run's release is gone and everything is as it was.
     assert after == before
     assert report.unchanged and report.removed == ["release 'authfuzz-latest' (id 3)"]

@@ -57,9 +57,9 @@ def engine_on(*defects: str) -> Iterator[Engine]:
         custodian = Custodian(custody, client.ledger)
         custodian.begin()
         protector = Protector(custody, client.ledger, RunLock(), lambda: custodian.start)
-        client.protector = protector
         try:
-            yield Engine(bench, protector=protector)
+            with client.guarded_by(protector):
+                yield Engine(bench, protector=protector)
             report = custodian.finish(protector.log)
             assert report.unchanged, report.details()
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
 
-import authfuzz.plugin  # noqa: F401  (registers the profiles)
+import authfuzz.plugin.profiles  # noqa: F401  (registers the profiles)
 
 PROBE = """
 from hypothesis import settings
