@@ -25,37 +25,37 @@ def _testbed(argv: list[str]) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    from authfuzz.run import main
+    from authfuzz.commands.run import main
 
     return main(argv)
 
 
 def _clean(argv: list[str]) -> int:
-    from authfuzz.clean import main
+    from authfuzz.commands.clean import main
 
     return main(argv)
 
 
 def _repro(argv: list[str]) -> int:
-    from authfuzz.repro import main
+    from authfuzz.commands.repro import main
 
     return main(argv)
 
 
 def _budget(argv: list[str]) -> int:
-    from authfuzz.budget import main
+    from authfuzz.commands.budget import main
 
     return main(argv)
 
 
 def _export_auth(argv: list[str]) -> int:
-    from authfuzz.export_auth import main
+    from authfuzz.commands.export_auth import main
 
     return main(argv)
 
 
 def _explain(argv: list[str]) -> int:
-    from authfuzz.explain import main
+    from authfuzz.commands.explain import main
 
     return main(argv)
 

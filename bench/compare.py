@@ -253,7 +253,7 @@ PEERS = ("admin-v2", "user-v2")
 
 def wfc_file(base_url: str, directory: Path) -> Path:
     """The testbed's principals as a WFC auth file, secrets filled in (a testbed's fixtures)."""
-    from authfuzz.export_auth import wfc_document
+    from authfuzz.commands.export_auth import wfc_document
 
     target = load_target(REPO / "targets.toml", "testbed").with_base_url(base_url)
     text = json.dumps(wfc_document(target), indent=2)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from authfuzz.export_auth import wfc_document
+from authfuzz.commands.export_auth import wfc_document
 from authfuzz.targets import load_target
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from authfuzz import repro
+from authfuzz.commands import repro
 from authfuzz.findings import Finding
 from authfuzz.poc import placeholders
 from authfuzz.poc.export import (

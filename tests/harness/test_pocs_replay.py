@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from authfuzz import repro
+from authfuzz.commands import repro
 from authfuzz.client.guard import could_change_state
 from authfuzz.findings import Finding
 from authfuzz.poc.export import finding_to_poc

@@ -132,3 +132,45 @@ def test_repository_testbed_target_matches_the_testbed_accounts() -> None:
             account.token,
             account.password,
         )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["clean", "--ledger", "{ledger}"],
+        ["repro", "{poc}"],
+        ["budget"],
+        ["export-auth"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_command_finds_the_targets_file_the_same_way(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """$AUTHFUZZ_TARGETS_FILE is read by every command, as by the run whose end screen
+    prints them: a command that looked at ./targets.toml instead would refuse a target the
+    run used, or worse, act on another file's target of the same name."""
+    from authfuzz import cli
+    from authfuzz.custody.custodian import START_DIGEST
+    from authfuzz.layout import REPO
+
+    pocs = REPO / "pocs"
+
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    (ledger / START_DIGEST).write_text("{}")
+    poc = tmp_path / "poc.toml"
+    poc.write_text(next(pocs.glob("*.toml")).read_text())
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('[targets.mine]\nbase_url = "http://127.0.0.1:9"\n')
+    monkeypatch.setenv("AUTHFUZZ_TARGETS_FILE", str(elsewhere))
+    monkeypatch.chdir(tmp_path)  # no ./targets.toml here
+    argv = [a.format(ledger=ledger, poc=poc) for a in command] + ["--target", "nosuch"]
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    assert code == 2
+    assert f"{elsewhere}: unknown target 'nosuch'; known targets: mine" in out.out + out.err

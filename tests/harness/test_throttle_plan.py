@@ -272,7 +272,7 @@ def test_the_journal_records_a_run_and_the_next_that_no_longer_fits_is_refused(
 def test_authfuzz_budget_prints_what_is_left(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from authfuzz.budget import main
+    from authfuzz.commands.budget import main
     from authfuzz.targets import load_target
     from authfuzz.throttles import spending
     from authfuzz.throttles.journal import Journal

@@ -8,27 +8,24 @@ left, and when the window is whole again. The run itself plans against the same 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from authfuzz.targets import Target, TargetsFileError, load_target
+from authfuzz.commands.targeting import add_target_options
+from authfuzz.targets import Target, TargetsFileError, resolve_target
 from authfuzz.throttles import spending
 from authfuzz.throttles.journal import Journal, default_path
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="authfuzz budget", description=__doc__.splitlines()[0])
-    parser.add_argument("--target", required=True, help="target name in the targets file")
-    parser.add_argument("--targets-file", help="targets file (default: $AUTHFUZZ_TARGETS_FILE "
-                        "or ./targets.toml)")  # fmt: skip
+    add_target_options(parser, required=True)
     parser.add_argument("--spend-journal", help="journal file (default: $AUTHFUZZ_JOURNAL or "
                         "~/.cache/authfuzz/spend.json)")  # fmt: skip
     args = parser.parse_args(argv)
-    path = Path(args.targets_file or os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"))
     try:
-        target = load_target(path, args.target)
+        target = resolve_target(args.target, args.targets_file)
     except TargetsFileError as error:
         print(f"authfuzz budget: error: {error}")
         return 2

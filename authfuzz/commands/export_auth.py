@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from authfuzz.commands.targeting import add_target_options
 from authfuzz.principals import Principal
-from authfuzz.targets import Target, TargetsFileError, load_target
+from authfuzz.targets import Target, TargetsFileError, resolve_target
 
 PROG = "authfuzz export-auth"
 
@@ -60,16 +60,13 @@ def _entry(name: str, value: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--target", required=True, help="target name in the targets file")
-    parser.add_argument("--targets-file", help="targets file (default: $AUTHFUZZ_TARGETS_FILE "
-                        "or ./targets.toml)")  # fmt: skip
+    add_target_options(parser, required=True)
     parser.add_argument("--format", choices=["wfc"], default="wfc", help="the document format")
     parser.add_argument("--json", action="store_true", help="JSON instead of YAML")
     parser.add_argument("--output", "-o", help="write here (default: standard output)")
     args = parser.parse_args(argv)
-    path = Path(args.targets_file or os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"))
     try:
-        target = load_target(path, args.target, resolve_secrets=False)
+        target = resolve_target(args.target, args.targets_file, resolve_secrets=False)
     except TargetsFileError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from authfuzz.client import Client, TargetUnreachableError
+from authfuzz.commands.targeting import add_target_options
 from authfuzz.engine.engine import Engine
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.poc.format import Poc, PocFileError, expand, load_poc
@@ -30,7 +31,7 @@ from authfuzz.targets import (
     Environment,
     Target,
     TargetsFileError,
-    load_target,
+    resolve_target,
 )
 from authfuzz.workbench import Workbench
 
@@ -55,10 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "files", nargs="+", metavar="FILE", help="PoC files, or directories of them (pocs/)"
     )
-    parser.add_argument("--target", help="target name in the targets file (default: testbed)")
-    parser.add_argument(
-        "--targets-file", help="targets file (default: $AUTHFUZZ_TARGETS_FILE or ./targets.toml)"
-    )
+    add_target_options(parser, required=False)
     parser.add_argument(
         "--defects", default="", help="defect switches for the embedded testbed (a,b)"
     )
@@ -162,16 +160,10 @@ def _target(args: argparse.Namespace) -> Target:
     else:
         if args.principal or args.environment:
             raise UsageError("--principal and --environment go with --base-url")
-        path = Path(args.targets_file or os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"))
         try:
-            target = load_target(path, args.target or "testbed")
+            target = resolve_target(args.target, args.targets_file, defects=args.defects)
         except TargetsFileError as error:
             raise UsageError(str(error)) from None
-        if args.defects and target.start != "testbed":
-            raise UsageError(
-                f'--defects needs a target with start = "testbed"; {target.name!r} is '
-                f"{target.environment.value} at {target.base_url}"
-            )
     if args.as_production:
         target = target.with_environment(Environment.PRODUCTION)
     return target

@@ -13,17 +13,17 @@ or configuration error, 3 the target is still unreachable.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
 
 from authfuzz.client import Client, TargetUnreachableError
+from authfuzz.commands.targeting import add_target_options
 from authfuzz.custody.custodian import START_DIGEST, Custodian, custody_reader, fallback_routes
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError
-from authfuzz.targets import TargetsFileError, load_target
+from authfuzz.targets import TargetsFileError, resolve_target
 from authfuzz.world import World
 
 PROG = "authfuzz clean"
@@ -37,12 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "2 usage/config error, 3 target unreachable",
     )
     parser.add_argument("--ledger", required=True, help="the directory the end screen named")
-    parser.add_argument("--target", required=True, help="the target the run was against")
-    parser.add_argument(
-        "--targets-file",
-        default=os.environ.get("AUTHFUZZ_TARGETS_FILE", "targets.toml"),
-        help="default: $AUTHFUZZ_TARGETS_FILE or ./targets.toml (as for authfuzz run)",
-    )
+    add_target_options(parser, required=True)
     return parser
 
 
@@ -54,7 +49,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: {directory} holds no run's ledger ({START_DIGEST} missing)")
         return 2
     try:
-        target = load_target(Path(args.targets_file), args.target)
+        target = resolve_target(args.target, args.targets_file)
     except TargetsFileError as error:
         print(f"{PROG}: error: {error}")
         return 2
