@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from authfuzz.travel import OVERRIDE_HEADERS, OVERRIDE_PARAMS
+from authfuzz.vocabulary import RESOURCE_PATTERN
 
 __all__ = [
     "OVERRIDE_HEADERS",
@@ -22,9 +23,9 @@ __all__ = [
     "overrides",
 ]
 
-_LIST_PATH = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/$")
-_DETAIL_PATH = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/(\d+)/$")
-_UNDER_RESOURCE = re.compile(r"^/api/(?:v1|v2)/downloads/(os|release|release_file)/")
+_LIST_PATH = re.compile(rf"^/api/(?:v1|v2)/downloads/({RESOURCE_PATTERN})/$")
+_DETAIL_PATH = re.compile(rf"^/api/(?:v1|v2)/downloads/({RESOURCE_PATTERN})/(\d+)/$")
+_UNDER_RESOURCE = re.compile(rf"^/api/(?:v1|v2)/downloads/({RESOURCE_PATTERN})/")
 
 
 def canonical_path(path: str) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 from authfuzz.client import Purpose
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import Reader, new_nonce
-from authfuzz.world import CASCADES, RESOURCES, pk_from_uri
+from authfuzz.vocabulary import CASCADES, REMOVAL_ORDER, RESOURCES
+from authfuzz.world import pk_from_uri
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _make(reader: Reader, canaries: CanarySet, resource: str, url_prefix: str) -
 
 def remove_canaries(reader: Reader, canaries: CanarySet) -> None:
     """Best effort: deleting the release removes its files; the OS goes separately."""
-    for resource in ("release_file", "release", "os"):
+    for resource in REMOVAL_ORDER:
         if resource not in canaries.objects:
             continue
         with contextlib.suppress(Exception, NotChecked), reader.client.purpose.of(Purpose.CLEAN_UP):

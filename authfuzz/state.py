@@ -19,11 +19,10 @@ from typing import Any
 from authfuzz.client.client import Client
 from authfuzz.client.messages import ApiRequest, ApiResponse
 from authfuzz.client.resend import send_write
-from authfuzz.not_checked import Cause, NotChecked
+from authfuzz.not_checked import NotChecked
 from authfuzz.principals import Principal
-from authfuzz.world import RESOURCES, World, pk_from_uri
-
-V2 = "/api/v2/downloads"
+from authfuzz.vocabulary import RESOURCES, V2, token_header, unanswered_cause
+from authfuzz.world import World, pk_from_uri
 
 
 class ReadBackError(RuntimeError):
@@ -31,7 +30,7 @@ class ReadBackError(RuntimeError):
 
 
 def _unanswered(what: str, response: ApiResponse) -> NotChecked:
-    cause = Cause.THROTTLE if response.status == 429 else Cause.FAULT
+    cause = unanswered_cause(response.status)
     return NotChecked(f"{what} got no answer: {response.fault}", cause)
 
 
@@ -76,10 +75,10 @@ class Reader:
         return self.reads_as or self.trusted
 
     def _auth(self) -> tuple[tuple[str, str], ...]:
-        return (("Authorization", f"Token {self.trusted.token}"),)
+        return (token_header(self.trusted.token or ""),)
 
     def _read_auth(self) -> tuple[tuple[str, str], ...]:
-        return (("Authorization", f"Token {self.reading.token}"),)
+        return (token_header(self.reading.token or ""),)
 
     def url(self, resource: str, pk: int) -> str:
         """The object's v2 URL, as v2 bodies reference related objects."""

@@ -20,7 +20,7 @@ from authfuzz.not_checked import NotApplicableError
 from authfuzz.principals import Principal
 from authfuzz.state import Reader
 from authfuzz.targets import Target
-from authfuzz.world import CASCADES, RESOURCES
+from authfuzz.vocabulary import CASCADES, RESOURCES, api_key_header, token_header
 
 T = TypeVar("T")
 Key = tuple[str, int]
@@ -68,10 +68,10 @@ class Workbench:
         if api is Api.V1:
             if not who.api_key:
                 raise NotApplicableError(f"v1 needs principal {who.name!r} to have an api_key")
-            return (("Authorization", f"ApiKey {who.username}:{who.api_key}"),)
+            return (api_key_header(who.username, who.api_key),)
         if not who.token:
             raise NotApplicableError(f"v2 needs principal {who.name!r} to have a token")
-        return (("Authorization", f"Token {who.token}"),)
+        return (token_header(who.token),)
 
     def session_cookie(self, principal_name: str) -> str:
         return self.client.session_cookie(self.target.principals.by_name(principal_name))

@@ -20,14 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESOURCES = ("os", "release", "release_file")  # in the order they must be recreated
-RELATIONS = ("os", "release")  # a release file's references
-# What else a delete of each resource takes with it (the database cascades).
-CASCADES: dict[str, tuple[str, ...]] = {
-    "os": ("os", "release_file"),
-    "release": ("release", "release_file"),
-    "release_file": ("release_file",),
-}
+from authfuzz.vocabulary import RELATIONS, RESOURCES
 
 Fields = dict[str, Any]
 

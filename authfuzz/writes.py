@@ -17,9 +17,7 @@ from authfuzz.client import ApiRequest
 from authfuzz.client.bodies import form_fields
 from authfuzz.operations import Operation
 from authfuzz.url_policy import URL_FIELDS
-
-V1 = "/api/v1/downloads"
-V2 = "/api/v2/downloads"
+from authfuzz.vocabulary import V1, V2
 
 
 def write_request(

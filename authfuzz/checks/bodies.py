@@ -25,9 +25,10 @@ from authfuzz.client import ApiRequest
 from authfuzz.engine.trial import AnswerCheck, Shot
 from authfuzz.not_checked import NotApplicableError
 from authfuzz.oracles import no_unauthenticated_write
-from authfuzz.state import V2, new_nonce
+from authfuzz.state import new_nonce
+from authfuzz.vocabulary import V1, V2
 from authfuzz.workbench import Workbench
-from authfuzz.writes import V1, with_attempt
+from authfuzz.writes import with_attempt
 
 _PLACEHOLDER = re.compile(r"\{(nonce|url|(?:pk|ref|uri|slug):[\w-]+:[\w-]+)\}")
 _ORDER = {"POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}

@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, ApiResponse
 from authfuzz.findings import Finding
-from authfuzz.not_checked import Cause, NotChecked
+from authfuzz.not_checked import NotChecked
 from authfuzz.url_policy import Violation, violations
+from authfuzz.vocabulary import api_key_header, list_path, unanswered_cause
 from authfuzz.workbench import Workbench
 
 V1_PAGE = 100
@@ -36,8 +37,8 @@ def stored_files(
 ) -> Iterator[dict[str, Any]]:
     client, trusted = bench.client, bench.trusted
     if api is Api.V1:
-        headers = (("Authorization", f"ApiKey {trusted.username}:{trusted.api_key}"),)
-        path: str | None = f"/api/v1/downloads/release_file/?limit={V1_PAGE}&offset=0"
+        headers = (api_key_header(trusted.username, trusted.api_key or ""),)
+        path: str | None = f"{list_path('v1', 'release_file')}?limit={V1_PAGE}&offset=0"
         seen = 0
         while path:
             route, _, query = path.partition("?")
@@ -60,7 +61,7 @@ def stored_files(
 def _check_answered(response: ApiResponse, seen: int) -> None:
     """A page that got no answer after every retry leaves the sweep (and its verdict) unfinished."""
     if response.fault is not None:
-        cause = Cause.THROTTLE if response.status == 429 else Cause.FAULT
+        cause = unanswered_cause(response.status)
         raise NotChecked(f"the sweep stopped after {seen} release files: {response.fault}", cause)
 
 

@@ -29,11 +29,11 @@ from authfuzz.client import ApiRequest, Purpose
 from authfuzz.engine.trial import Allowance, AnswerCheck, Shot
 from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.oracles import no_foreign_url, no_undocumented_write
-from authfuzz.state import V2, Reader, new_nonce
+from authfuzz.state import Reader, new_nonce
 from authfuzz.url_policy import SIDECAR_SUFFIXES, URL_FIELDS
+from authfuzz.vocabulary import V1, V2
 from authfuzz.workbench import Workbench
 from authfuzz.world import pk_from_uri
-from authfuzz.writes import V1
 
 POOL = "url pool"
 POOL_SIZE = 32  # the most PUT/PATCH trials one check sends in a batch

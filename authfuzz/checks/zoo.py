@@ -17,12 +17,12 @@ from typing import Any
 
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, Purpose, send_write
-from authfuzz.not_checked import Cause, NotApplicableError, NotChecked
+from authfuzz.not_checked import NotApplicableError, NotChecked
 from authfuzz.principals import Role
 from authfuzz.state import ReadBackError, Reader, new_nonce
+from authfuzz.vocabulary import REMOVAL_ORDER, RESOURCES, V1, unanswered_cause
 from authfuzz.workbench import Workbench
 from authfuzz.world import Entry, World, pk_from_uri
-from authfuzz.writes import V1
 
 ZOO = "object zoo"
 NOT_MADE = ("v2", "seeded")  # the canaries are the bench's; seeded rows are the target's
@@ -66,7 +66,7 @@ class Zoo:
     def remove(self) -> None:
         """Releases first (they take their files), then the rest; never what it did not make."""
         made = self.keys()
-        for resource in ("release_file", "release", "os"):
+        for resource in REMOVAL_ORDER:
             for r, pk in made:
                 if r == resource:
                     with contextlib.suppress(Exception, NotChecked):
@@ -80,7 +80,7 @@ def zoo(bench: Workbench) -> Zoo:
         raise NotApplicableError("production target: no object is ever made")
     made = bench.kept(ZOO, lambda: _make(bench), Zoo.remove, Zoo.keys)
     canaries = bench.canaries()
-    made.objects["v2"] = {r: canaries.pk(r) for r in ("os", "release", "release_file")}
+    made.objects["v2"] = {r: canaries.pk(r) for r in RESOURCES}
     return made
 
 
@@ -212,7 +212,7 @@ def _v1_create(bench: Workbench, resource: str, body: dict[str, Any]) -> int:
     if not found and response.fault is not None:
         raise NotChecked(
             f"the trusted principal's v1 create of {resource} got no answer ({response.fault})",
-            Cause.THROTTLE if response.status == 429 else Cause.FAULT,
+            unanswered_cause(response.status),
         )
     if not found:
         raise ReadBackError(

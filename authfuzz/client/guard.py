@@ -27,6 +27,7 @@ from authfuzz.api_shapes import (
 )
 from authfuzz.api_shapes import effective_method as _effective
 from authfuzz.not_checked import NotApplicableError
+from authfuzz.vocabulary import CASCADES, RESOURCES
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -85,11 +86,6 @@ class Reach:
     resources: tuple[str, ...]  # the resources to snapshot and put back
 
 
-_CASCADES = {
-    "os": ("os", "release_file"),
-    "release": ("release", "release_file"),
-    "release_file": ("release_file",),
-}
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TRUE = (True, "true", "True", 1, "1")
 
@@ -123,13 +119,13 @@ def could_touch_others(
     listed = list_resource(path)
     if listed is not None and verb != "POST":
         return Reach(
-            f"a {verb} of the whole {listed} list can reach every {listed}", _CASCADES[listed]
+            f"a {verb} of the whole {listed} list can reach every {listed}", CASCADES[listed]
         )
     detail = detail_target(path)
     if detail is not None and not owns(*detail):
         resource, pk = detail
         return Reach(
-            f"a {verb} of {resource} {pk}, which the run did not create", _CASCADES[resource]
+            f"a {verb} of {resource} {pk}, which the run did not create", CASCADES[resource]
         )
     if isinstance(body, dict):
         nested = [r for r in ("os", "release") if isinstance(body.get(r), dict)]
@@ -143,7 +139,7 @@ def could_touch_others(
     if listed is None and detail is None and verb != method.upper():
         return Reach(
             f"a method override to {verb} on an unrecognised path",
-            ("os", "release", "release_file"),
+            RESOURCES,
         )
     if listed is None and detail is None and path.startswith("/api/"):
         # set/, schema/, an action, a spelling no route should match: on a server that routes
@@ -151,6 +147,6 @@ def could_touch_others(
         under = api_resource(path)
         return Reach(
             f"a {verb} of a route the gate cannot place ({path})",
-            _CASCADES[under] if under else ("os", "release", "release_file"),
+            CASCADES[under] if under else RESOURCES,
         )
     return None

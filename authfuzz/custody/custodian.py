@@ -25,7 +25,8 @@ from authfuzz.not_checked import NotChecked
 from authfuzz.principals import Principals
 from authfuzz.state import ReadBackError, Reader
 from authfuzz.targets import Target
-from authfuzz.world import RESOURCES, World
+from authfuzz.vocabulary import RESOURCES
+from authfuzz.world import World
 
 MAX_LISTED = 20
 START_DIGEST = "start-digest.json"  # beside the journals, for ``authfuzz clean``

@@ -25,7 +25,8 @@ from typing import Any
 from authfuzz.custody.ledger import Ledger
 from authfuzz.not_checked import NotChecked
 from authfuzz.state import ReadBackError, Reader
-from authfuzz.world import RELATIONS, RESOURCES, Entry, World, pk_from_uri
+from authfuzz.vocabulary import RELATIONS, RESOURCES
+from authfuzz.world import Entry, World, pk_from_uri
 
 
 @dataclass

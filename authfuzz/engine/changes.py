@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from authfuzz.url_policy import URL_FIELDS, Violation, violations
-from authfuzz.world import RESOURCES, Entry, World
+from authfuzz.vocabulary import RESOURCES
+from authfuzz.world import Entry, World
 
 CREATED, DELETED, CHANGED = "created", "deleted", "changed"
 

@@ -40,8 +40,9 @@ from authfuzz.exchange_findings import finding_from
 from authfuzz.findings import Finding
 from authfuzz.not_checked import Cause, NotApplicableError, NotChecked
 from authfuzz.oracles import Verdict, no_unauthenticated_write, unanswered
+from authfuzz.vocabulary import RESOURCES
 from authfuzz.workbench import Workbench
-from authfuzz.world import RESOURCES, Entry, World
+from authfuzz.world import Entry, World
 
 MAX_BATCH = 64
 _EVERYTHING = Reach("a batch of trials that could reach others' data", RESOURCES)

@@ -26,7 +26,8 @@ from authfuzz.oracles import (
     no_undocumented_write,
 )
 from authfuzz.url_policy import Violation
-from authfuzz.world import RELATIONS, Entry, World
+from authfuzz.vocabulary import RELATIONS
+from authfuzz.world import Entry, World
 
 SUMMARIES = {
     oracle.INVARIANT: oracle.summary

@@ -17,11 +17,10 @@ from schemathesis import Case
 
 from authfuzz.branches import Api
 from authfuzz.operations import Operation
-from authfuzz.state import V2
 from authfuzz.url_policy import SIDECAR_SUFFIXES, URL_FIELDS
+from authfuzz.vocabulary import V1, V2
 from authfuzz.workbench import Workbench
 from authfuzz.world import pk_from_uri
-from authfuzz.writes import V1
 
 SLUG_MAX = 200
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

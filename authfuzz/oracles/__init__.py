@@ -12,6 +12,7 @@ from enum import Enum
 
 from authfuzz.findings import Finding
 from authfuzz.not_checked import Cause, NotChecked
+from authfuzz.vocabulary import unanswered_cause
 
 
 class Outcome(Enum):
@@ -53,4 +54,4 @@ class Verdict:
 
 def unanswered(fault: str, status: int) -> Verdict:
     """The verdict of a trial whose request got no real answer and changed nothing visible."""
-    return Verdict.not_checked(fault, Cause.THROTTLE if status == 429 else Cause.FAULT)
+    return Verdict.not_checked(fault, unanswered_cause(status))

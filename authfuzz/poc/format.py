@@ -22,6 +22,7 @@ from typing import Any
 from authfuzz.client.bodies import FORMATS
 from authfuzz.client.guard import could_change_state
 from authfuzz.poc import placeholders
+from authfuzz.vocabulary import RESOURCES
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -34,7 +35,6 @@ INVARIANTS: dict[str, str] = {
     "view, so the unpublished release in the path is not revealed",
 }
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
-RESOURCES = ("os", "release", "release_file")
 SELECTORS = ("id", "slug", "release")
 REFERENCE_KEYS = ("advisory", "pr", "commit", "docs", "finding")
 APIS = ("v1", "v2")

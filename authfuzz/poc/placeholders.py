@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from authfuzz.principals import Principal, Principals, Role
+from authfuzz.vocabulary import RESOURCES
 
 PRINCIPAL_FIELDS = ("username", "api_key", "token", "password")
 ROLE_SELECTORS: dict[str, Role] = {
@@ -32,7 +33,7 @@ ROLE_SELECTORS: dict[str, Role] = {
     "@user": Role.USER,
     "@inactive": Role.INACTIVE,
 }
-CANARY_OBJECTS = ("os", "release", "release_file")
+CANARY_OBJECTS = RESOURCES
 OBJECTS = (*CANARY_OBJECTS, "draft_release")
 SIMPLE = ("nonce", "random_key", "base_url", "url_prefix")
 

@@ -34,10 +34,10 @@ from typing import Any
 import yaml
 
 from authfuzz.branches import Api
+from authfuzz.vocabulary import RESOURCES
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-RESOURCES = ("os", "release", "release_file")
 MISSING_PK = 987654321  # an id no deployment has: a write there must not create it
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from authfuzz.commands import repro
 from authfuzz.client.guard import could_change_state
+from authfuzz.commands import repro
 from authfuzz.findings import Finding
 from authfuzz.poc.export import finding_to_poc
 from authfuzz.poc.format import parse_poc
