@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 from authfuzz.branches import Api, Branch
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Cell, Matrix
 from authfuzz.findings import Finding
+from authfuzz.reports.view import ReportView
 from authfuzz.run_summary import FindingGroup, group_findings, verdict_of
 
 MISSING = "missing"  # a cell the run never reached: not a Cell status, only a grid state
@@ -42,6 +42,8 @@ _COLUMN_KINDS = {
     "D": "delete",
     "B": "bulk delete",
 }
+
+FILE = "report.html"
 
 
 @dataclass(frozen=True)
@@ -260,15 +262,9 @@ def render(
     return "\n".join(parts)
 
 
-def write(
-    path: Path,
-    findings: list[Finding],
-    summary: dict[str, object],
-    matrix: Matrix,
-    routes: str = "",
-    dimensions: str = "",
-) -> None:
-    path.write_text(render(findings, summary, matrix, routes, dimensions), encoding="utf-8")
+def report(view: ReportView) -> str:
+    space = view.dimensions.render_detailed() if view.dimensions else ""
+    return render(view.findings, view.summary, view.matrix, view.routes_text, space)
 
 
 def _routes(text: str) -> str:
@@ -425,6 +421,7 @@ def _findings(groups: list[ReportGroup], total: int) -> str:
             f'<article class="finding" id="finding-{number}">'
             f"<h4>{index}.1 {escape(first.invariant)}: branch "
             f"<code>{escape(first.branch)}</code> on <code>{escape(first.operation)}</code>"
+            f' <code class="code">{escape(first.code)}</code>'
             f'<span class="run-number">finding {number}</span></h4>'
             f"{_finding_body(first)}</article>"
         )

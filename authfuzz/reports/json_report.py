@@ -1,11 +1,14 @@
+"""``findings.json``: the run's summary and every finding, for machines (and --baseline)."""
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from authfuzz.findings import Finding
+from authfuzz.reports.view import ReportView
+
+FILE = "findings.json"
 
 
-def write(path: Path, findings: list[Finding], summary: dict[str, object]) -> None:
-    document = {"summary": summary, "findings": [f.to_dict() for f in findings]}
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def report(view: ReportView) -> str:
+    document = {"summary": view.summary, "findings": [f.to_dict() for f in view.findings]}
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

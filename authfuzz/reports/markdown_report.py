@@ -9,14 +9,16 @@ the most direct finding of each group in full. Everything else is in the artifac
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from authfuzz.findings import Finding
 from authfuzz.poc.export import describe
+from authfuzz.reports.view import ReportView
 from authfuzz.run_summary import group_findings, verdict_of
 
 MAX_CHARS = 30_000  # well inside a GitHub comment, with room for a bot's own text
 MAX_DETAILED = 10  # groups whose first finding is shown in full
+
+FILE = "findings.md"
 
 
 def render(findings: list[Finding], summary: dict[str, object], matrix_text: str) -> str:
@@ -85,6 +87,7 @@ def _detail(number: int, finding: Finding) -> str:
     lines = [
         f"## {number}. {finding.invariant} ({finding.oracle}): branch `{finding.branch}`",
         "",
+        f"- **Code:** `{finding.code}` (`authfuzz explain {finding.code}`)",
         f"- **Operation:** `{finding.operation}`",
         f"- **What:** {finding.summary}",
         f"- **Status:** {finding.status}",
@@ -146,7 +149,11 @@ def _fenced(text: str, language: str = "") -> list[str]:
     return [fence + language, text, fence]
 
 
-def write(
-    path: Path, findings: list[Finding], summary: dict[str, object], matrix_text: str
-) -> None:
-    path.write_text(render(findings, summary, matrix_text), encoding="utf-8")
+def report(view: ReportView) -> str:
+    routes, space = view.routes_text, view.dimensions
+    grids = (
+        view.matrix.render()
+        + (f"\n\n{routes}" if routes else "")
+        + (f"\n\n{space.render()}" if space else "")
+    )
+    return render(view.findings, view.summary, grids)

@@ -7,15 +7,14 @@ cost table of the throttle plan (``authfuzz/throttles/costs.py``) is made from i
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from authfuzz.reports.view import ReportView
+
+FILE = "requests.json"
 
 
-def write(
-    path: Path,
-    summary: dict[str, object],
-    by_test: dict[str, dict[str, int]],
-    purposes_by_test: dict[str, dict[str, int]] | None = None,
-) -> None:
+def report(view: ReportView) -> str:
+    summary, by_test, purposes_by_test = view.summary, view.spent_by_test, view.purposes_by_test
     data = {
         # The run's verdict, as in every other output: spend figures of an interrupted or
         # refused run are not a full run's, and the cost table must not learn from them.
@@ -31,7 +30,7 @@ def write(
         # verdict costs more than the attempt itself, and this says how much.
         "purposes_by_test": {
             nodeid: dict(sorted(spent.items()))
-            for nodeid, spent in sorted((purposes_by_test or {}).items())
+            for nodeid, spent in sorted(purposes_by_test.items())
         },
     }
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return json.dumps(data, indent=2) + "\n"

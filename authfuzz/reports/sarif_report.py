@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import authfuzz
@@ -25,6 +24,7 @@ from authfuzz.codes import INVARIANTS, catalogue
 from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, UNCHECKED, Matrix
 from authfuzz.findings import Finding
 from authfuzz.reports.html_report import MISSING, matrix_grids, skipped_reasons
+from authfuzz.reports.view import ReportView
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -138,6 +138,8 @@ RULES: dict[str, dict[str, Any]] = {
     },
 }
 
+FILE = "findings.sarif"
+
 
 def fingerprint(finding: Finding) -> str:
     """``primaryLocationLineHash``: the finding identity's hash, stable across runs."""
@@ -178,9 +180,9 @@ def render(findings: list[Finding], summary: dict[str, object], matrix: Matrix) 
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def write(path: Path, findings: list[Finding], summary: dict[str, object], matrix: Matrix) -> None:
-    document = render(findings, summary, matrix)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def report(view: ReportView) -> str:
+    document = render(view.findings, view.summary, view.matrix)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _rules(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from authfuzz.dimension_matrix import DimensionMatrix
 from authfuzz.poc.export import Exported, accounting, export_findings, remove_exports
 from authfuzz.principals import Principals
 from authfuzz.reports import (
+    coverage_report,
     html_report,
     json_report,
     junit_report,
@@ -24,18 +25,20 @@ from authfuzz.reports import (
     requests_report,
     sarif_report,
 )
+from authfuzz.reports.view import Format, ReportView
 from authfuzz.run_summary import RunSummary
 from authfuzz.surface.matrix import RouteMatrix
 
-JSON, MARKDOWN, SARIF, HTML, REQUESTS, COVERAGE = (
-    "findings.json",
-    "findings.md",
-    "findings.sarif",
-    "report.html",
-    "requests.json",
-    "coverage.txt",
+# Every file format of a run, in the order they are written.
+FORMATS: tuple[Format, ...] = (
+    json_report,
+    requests_report,
+    markdown_report,
+    coverage_report,
+    sarif_report,
+    html_report,
 )
-REPORT_FILES = (JSON, MARKDOWN, SARIF, HTML, REQUESTS, COVERAGE)
+REPORT_FILES = tuple(fmt.FILE for fmt in FORMATS)
 POCS = "pocs"
 
 
@@ -65,30 +68,17 @@ def write_reports(directory: Path, record: RunRecord, junit: Path | None = None)
     exported = export_findings(record.summary.findings, directory / POCS, record.principals)
     data = record.summary.to_dict()
     data["pocs"] = accounting(exported)
-    findings, matrix = record.summary.findings, record.matrix
-    routes = record.routes.render() if record.routes else ""
-    space = record.dimensions
-    json_report.write(directory / JSON, findings, data)
-    requests_report.write(directory / REQUESTS, data, record.spent_by_test, record.purposes_by_test)
-    markdown_report.write(
-        directory / MARKDOWN,
-        findings,
+    view = ReportView(
+        record.summary.findings,
         data,
-        matrix.render()
-        + (f"\n\n{routes}" if routes else "")
-        + (f"\n\n{space.render()}" if space else ""),
+        record.matrix,
+        record.routes,
+        record.dimensions,
+        record.spent_by_test,
+        record.purposes_by_test,
     )
-    (directory / COVERAGE).write_text(
-        matrix.render_detailed()
-        + (f"\n\nroute surface\n{routes}" if routes else "")
-        + (f"\n\ninput space (dimension x cell)\n{space.render_detailed()}" if space else "")
-        + "\n",
-        encoding="utf-8",
-    )
-    sarif_report.write(directory / SARIF, findings, data, matrix)
-    html_report.write(
-        directory / HTML, findings, data, matrix, routes, space.render_detailed() if space else ""
-    )
+    for fmt in FORMATS:
+        (directory / fmt.FILE).write_text(fmt.report(view), encoding="utf-8")
     if junit is not None:
         junit_report.annotate(junit, data)
     return exported

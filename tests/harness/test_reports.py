@@ -29,6 +29,7 @@ from authfuzz.coverage import EXERCISED, FINDING, SKIPPED, Cell, Matrix
 from authfuzz.findings import Finding
 from authfuzz.redaction import Redactor
 from authfuzz.reports import html_report, sarif_report
+from authfuzz.reports.view import ReportView
 from authfuzz.targets import load_target
 from tests.harness.gate import REPO, run_gate
 
@@ -335,7 +336,7 @@ def test_sarif_log_has_the_required_structure_and_one_result_per_finding(tmp_pat
     assert coverage["skipped"] == {SKIP_REASON: ["v1 legacy-form probe"]}
 
     path = tmp_path / "findings.sarif"
-    sarif_report.write(path, findings, SUMMARY, make_matrix())
+    path.write_text(sarif_report.report(ReportView(findings, SUMMARY, make_matrix())))
     assert json.loads(path.read_text(encoding="utf-8")) == log
 
 
@@ -457,7 +458,7 @@ def test_html_draws_every_branch_row_with_status_classes_and_reasons(tmp_path: P
     assert_no_network_and_no_secret(html, findings)
 
     path = tmp_path / "findings.html"
-    html_report.write(path, findings, SUMMARY, matrix)
+    path.write_text(html_report.report(ReportView(findings, SUMMARY, matrix)))
     assert path.read_text(encoding="utf-8") == html
 
 
@@ -791,7 +792,7 @@ def _run_chromium(binary: str, profile: Path, *args: str, timeout: float = 90) -
 def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     binary = _chromium()
     page = tmp_path / "findings.html"
-    html_report.write(page, make_findings(), SUMMARY, make_matrix())
+    page.write_text(html_report.report(ReportView(make_findings(), SUMMARY, make_matrix())))
     png = tmp_path / "findings.png"
     _run_chromium(
         binary,
@@ -817,7 +818,7 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
 def test_html_with_hundreds_of_findings_renders_in_headless_chromium(tmp_path: Path) -> None:
     binary = _chromium()
     page = tmp_path / "many.html"
-    html_report.write(page, many_findings(), SUMMARY, make_matrix())
+    page.write_text(html_report.report(ReportView(many_findings(), SUMMARY, make_matrix())))
     dom = _run_chromium(binary, tmp_path / "profile-many", "--dump-dom", page.as_uri())
     assert dom.count('class="matrix"') == 2
     assert dom.count('<section class="group"') == len(MANY_GROUPS)
@@ -825,3 +826,32 @@ def test_html_with_hundreds_of_findings_renders_in_headless_chromium(tmp_path: P
     assert dom.count('<details class="more"') == 5
     assert dom.count('<pre class="request">') == 300
     assert "<script" not in dom
+
+
+def test_every_format_renders_one_view_and_the_writer_writes_each_once(tmp_path: Path) -> None:
+    """One interface: each format renders the same run, the writer alone writes files, and
+    what it writes is exactly the formats it lists (what a new run removes first)."""
+    from authfuzz.reports.writer import FORMATS, REPORT_FILES, RunRecord, write_reports
+    from authfuzz.run_summary import OutcomeCounts, RequestTally, RunSummary
+
+    findings = make_findings()
+    summary = RunSummary(
+        target="testbed",
+        environment="local",
+        profile="dev",
+        workers=1,
+        tests=OutcomeCounts(failed=1),
+        findings=findings,
+        requests=RequestTally(),
+        seconds=1.0,
+    )
+    view = ReportView(findings, summary.to_dict(), make_matrix())
+    for fmt in FORMATS:
+        text = fmt.report(view)
+        assert isinstance(text, str) and text.strip(), fmt.FILE
+    assert len(set(REPORT_FILES)) == len(FORMATS)
+    write_reports(tmp_path, RunRecord(summary, make_matrix()))
+    written = {p.name for p in tmp_path.iterdir() if p.is_file()}
+    assert written == set(REPORT_FILES)
+    for name in ("findings.json", "findings.md", "findings.sarif", "report.html"):
+        assert findings[0].code in (tmp_path / name).read_text(), name
