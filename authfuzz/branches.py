@@ -73,7 +73,3 @@ class Branch(Enum):
     @classmethod
     def for_api(cls, api: Api) -> tuple[Branch, ...]:
         return tuple(b for b in cls if api in b.apis)
-
-    @classmethod
-    def from_slug(cls, slug: str) -> Branch:
-        return cls[slug.upper().replace("-", "_")]

@@ -21,7 +21,7 @@ from authfuzz.client.messages import ApiRequest, ApiResponse
 from authfuzz.client.resend import send_write
 from authfuzz.not_checked import NotChecked
 from authfuzz.principals import Principal
-from authfuzz.vocabulary import RESOURCES, V2, token_header, unanswered_cause
+from authfuzz.vocabulary import RESOURCES, V2, detail_path, token_header, unanswered_cause
 from authfuzz.world import World, pk_from_uri
 
 
@@ -82,7 +82,7 @@ class Reader:
 
     def url(self, resource: str, pk: int) -> str:
         """The object's v2 URL, as v2 bodies reference related objects."""
-        return f"{self.client.base_url}{V2}/{resource}/{pk}/"
+        return self.client.base_url + detail_path("v2", resource, pk)
 
     # -- the whole world ------------------------------------------------------------------------
 

@@ -84,10 +84,6 @@ def canonical(principal: Principal, api: Api) -> str:
     return token(principal.token)
 
 
-def with_scheme(scheme: str, data: str, separator: str = " ") -> str:
-    return f"{scheme}{separator}{data}"
-
-
 def basic(username: str, secret: str) -> str:
     """``Basic base64(username:secret)`` (RFC 7617), UTF-8 encoded."""
     encoded = base64.b64encode(f"{username}:{secret}".encode()).decode("ascii")
@@ -160,8 +156,3 @@ def per_principal(
         scheme_spellings(scheme),
         rests,
     )
-
-
-def sendable(value: str) -> bool:
-    """Whether http.client will send ``value`` as a header value."""
-    return "\r" not in value and "\n" not in value

@@ -25,7 +25,6 @@ from authfuzz.travel import (
     MethodOverride,
     Secret,
     TrustHint,
-    Where,
 )
 from strategies.availability import credential, holders, staff
 from strategies.headers import basic, digest
@@ -170,7 +169,3 @@ def foreign_scheme_values(principals: Principals, api: Api) -> list[Variant]:
                     f"{scheme} <{o.name}'s secret>",
                 )
     return found
-
-
-def is_header_override(row: MethodOverride) -> bool:
-    return row.where is Where.HEADER

@@ -6,7 +6,9 @@
 - ``resend``: how a state-changing request is repeated only after a read-back;
 - ``transport``: urllib3 on the wire; ``messages``: requests and responses as values;
 - ``budget``: the request budget and rate limit; ``rendering``: curl lines and PoC requests;
-- ``purpose``: why each request was sent, for the spend per purpose.
+- ``purpose``: why each request was sent, for the spend per purpose;
+- ``surroundings``: what the client asks of custody around a risky request (a protocol, so
+  the client imports nothing that imports it back).
 """
 
 from authfuzz.client.budget import BudgetExhaustedError, Deadline

@@ -151,7 +151,6 @@ class CircuitBreaker:
     max_silence: float
     failures: int = 0
     last_answer: float = field(default_factory=time.monotonic)
-    last_failure: str = ""
     tripped: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -164,7 +163,6 @@ class CircuitBreaker:
         """Record a transmission without an answer; the reason if the breaker trips now."""
         with self._lock:
             self.failures += 1
-            self.last_failure = what
             if self.tripped is None:
                 if self.failures >= self.max_failures:
                     self.tripped = f"{self.failures} transmissions in a row got no answer"

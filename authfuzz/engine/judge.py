@@ -72,9 +72,6 @@ class Judgement:
     def dirty(self) -> bool:
         return bool(self.unexplained or self.violations)
 
-    def owned_by(self, index: int) -> list[Change]:
-        return [c for c, owner in zip(self.changes, self.owners, strict=True) if owner == index]
-
     def describe(self) -> str:
         """What made the batch dirty, in words."""
         parts = [c.describe() for c in self.unexplained]
