@@ -36,32 +36,10 @@ How cases are generated and aimed:
 - Production targets: every test here writes, so all are skipped at collection with the reason
   (the client's guard would refuse the writes anyway).
 
-Schemathesis's own checks, decided by running them all against the clean testbed (dev x5,
-deep x1, with -n 2); ``authfuzz.openapi.config`` has the same list in code:
-
-- on: ``status_code_conformance``, ``response_headers_conformance``,
-  ``response_schema_conformance``; in the stateful run also ``use_after_free`` and
-  ``ensure_resource_availability``. None fired on the clean testbed.
-- off, ``not_a_server_error`` (and status_code_conformance's "undocumented 500", filtered by a
-  ``filter_failure`` hook): v1 answers 500 where the real API does too, for database errors (a
-  ``version`` beyond the integer column, a URL longer than the 200-character column, a second
-  ``download_button`` file for one (os, release) pair) and for non-ASCII whitespace inside the
-  Authorization header (the odd-whitespace branch). A 500 is neither a write nor a stored URL;
-  the oracles judge what was stored.
-- off, ``content_type_conformance``: the web server answers a malformed header (several
-  negative branches send one on purpose) with its own ``text/plain`` 400 before the API sees
-  the request, as python.org's front end does with its own page.
-- off, ``positive_data_acceptance``: it tolerates 401/403 but not 400, and a schema-valid case
-  with a negative attempt legitimately gets 400 (the web server's, for a malformed header; v1's,
-  which validates before it authorizes).
-- off, ``ignored_auth`` and ``object_level_authorization``: they send their own requests
-  outside the harness's client (no production guard, no budget, no redaction), and
-  ``ignored_auth`` only tries the literal ``SCHEMATHESIS-INVALID-VALUE``, a small subset of
-  ``negative_attempts``.
-- off, as inert here: ``negative_data_rejection``, ``missing_required_header``,
-  ``unsupported_method`` (negative/coverage-mode probes only; undocumented methods are covered
-  by ``tests/testbed/test_spec_matches_testbed.py``), ``allow_header_conformance`` (OPTIONS
-  only) and ``max_response_time`` (not a security property).
+Which of Schemathesis's own checks run, and why each other one is off, is written once, in
+``authfuzz.openapi.config`` (``BUILTIN_CHECKS_ON``, ``BUILTIN_CHECKS_OFF``,
+``STATEFUL_CHECKS_ON``): decided by running them all against the clean testbed (dev x5, deep
+x1, with -n 2), where none of those on fired.
 """
 
 from __future__ import annotations

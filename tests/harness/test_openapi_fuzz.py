@@ -100,3 +100,17 @@ def test_no_url_constraint_is_found_with_field_and_category(tmp_path: Path) -> N
     )
     assert "INVARIANT BROKEN: no-foreign-url" in run.output
     _assert_no_secret(run)
+
+
+def test_every_schemathesis_check_is_on_or_off_with_its_reason_once() -> None:
+    """The one list of Schemathesis's checks: each one it registers is either run or off with a
+    reason, never both and never neither (a new Schemathesis check must be decided)."""
+    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the built-in checks)
+    from schemathesis.checks import CHECKS
+
+    from authfuzz.openapi.config import BUILTIN_CHECKS_OFF, BUILTIN_CHECKS_ON, STATEFUL_CHECKS_ON
+
+    on = set(BUILTIN_CHECKS_ON) | set(STATEFUL_CHECKS_ON)
+    assert not on & set(BUILTIN_CHECKS_OFF)
+    assert set(CHECKS.get_all_names()) <= on | set(BUILTIN_CHECKS_OFF)
+    assert all(reason.strip() for reason in BUILTIN_CHECKS_OFF.values())
