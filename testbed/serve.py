@@ -129,8 +129,15 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     from testbed.schema_defects import apply_schema_defects
     from testbed.seed import seed
 
+    from testbed import migrated_template
+
+    sqlite = database.server is None
+    copied = sqlite and migrated_template.copy_template(database.name)
     try:
         call_command("migrate", verbosity=0, interactive=False)
+        if sqlite and not copied:
+            connections.close_all()
+            migrated_template.keep_template(database.name)
         apply_schema_defects()
         seed()
     except DjangoDatabaseError as error:
