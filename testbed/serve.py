@@ -126,10 +126,9 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     from django.db import connections
 
     django.setup()
+    from testbed import migrated_template
     from testbed.schema_defects import apply_schema_defects
     from testbed.seed import seed
-
-    from testbed import migrated_template
 
     sqlite = database.server is None
     copied = sqlite and migrated_template.copy_template(database.name)
