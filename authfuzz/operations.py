@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from authfuzz.branches import Api
+from authfuzz.spec import read_spec
 
 WRITE_KINDS = ("create", "update", "partial_update", "destroy", "bulk_destroy")
 _KIND_CODES = {
@@ -57,7 +58,7 @@ class SpecError(ValueError):
 @cache
 def write_operations(spec: Path) -> tuple[Operation, ...]:
     try:
-        document: Any = yaml.safe_load(Path(spec).read_text(encoding="utf-8"))
+        document: Any = read_spec(Path(spec))
     except (OSError, yaml.YAMLError) as error:
         raise SpecError(f"{spec}: cannot read the OpenAPI spec: {error}") from None
     operations = []

@@ -44,12 +44,12 @@ x1, with -n 2), where none of those on fired.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +61,7 @@ from authfuzz.openapi import STATEFUL_STEPS, stateful_scenarios
 from authfuzz.openapi.config import configure, spec_subset
 from authfuzz.outcomes import conclude
 from authfuzz.plugin.parametrize import parametrize_checks
+from authfuzz.spec import read_spec
 from authfuzz.targets import Target
 from strategies.auth import negative_attempts, positive_attempt
 from strategies.urls import url_cases
@@ -86,7 +87,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def openapi_document(authfuzz_target: Target) -> Any:
-    return yaml.safe_load(Path(authfuzz_target.spec).read_text(encoding="utf-8"))
+    return copy.deepcopy(read_spec(Path(authfuzz_target.spec)))
 
 
 def _operations(

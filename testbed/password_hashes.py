@@ -36,7 +36,7 @@ def password_hash(name: str, password: str) -> str:
     encoded = cached.get(key)
     if isinstance(encoded, str) and encoded.startswith(f"{hasher.algorithm}${iterations}${salt}$"):
         return encoded
-    encoded = hasher.encode(password, salt)
+    encoded = str(hasher.encode(password, salt))
     _write(path, {**cached, key: encoded})
     return encoded
 

@@ -31,9 +31,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from authfuzz.branches import Api
+from authfuzz.spec import read_spec
 from authfuzz.vocabulary import RESOURCES
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -173,7 +172,7 @@ def all_cells() -> tuple[RouteCell, ...]:
 @cache
 def documented_pairs(spec: Path) -> frozenset[tuple[str, str]]:
     """(METHOD, path template) for every operation the spec documents, reads included."""
-    document: Any = yaml.safe_load(Path(spec).read_text(encoding="utf-8"))
+    document: Any = read_spec(Path(spec))
     pairs = set()
     for path, item in (document.get("paths") or {}).items():
         for method in item:
