@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -9,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,3 +83,32 @@ def run_gate(tmp_path: Path, *args: str, select: str = "suites", timeout: float 
         env=env,
     )
     return GateRun(completed.returncode, completed.stdout + completed.stderr, report_dir, junit)
+
+
+def shared_gate_run(
+    tmp_path_factory: pytest.TempPathFactory, *args: str, select: str = "suites"
+) -> GateRun:
+    """One run of this exact gate command per test session, for every test that asks it.
+
+    Tests in different modules ask questions of the same run (the February 2026 bug through
+    the auth suite: its findings, its reports, its PoC files): the first to ask runs it, under
+    a lock shared by pytest-xdist's workers, and the others read the same output and report
+    directory. They must only read it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the workers' temporary directories share the session's
+    key = hashlib.sha256(json.dumps([select, *args]).encode()).hexdigest()[:16]
+    directory = base / "shared-gate-runs" / key
+    directory.mkdir(parents=True, exist_ok=True)
+    record = directory / "run.json"
+    with open(directory / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            data = json.loads(record.read_text())
+            return GateRun(
+                data["returncode"], data["output"], directory / "report", directory / "junit.xml"
+            )
+        run = run_gate(directory, *args, select=select)
+        record.write_text(json.dumps({"returncode": run.returncode, "output": run.output}))
+        return run

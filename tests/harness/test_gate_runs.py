@@ -14,7 +14,7 @@ import pytest
 from authfuzz.branches import Api, Branch
 from authfuzz.redaction import Redactor
 from authfuzz.targets import load_target
-from tests.harness.gate import REPO, GateRun, run_gate
+from tests.harness.gate import REPO, GateRun, run_gate, shared_gate_run
 
 pytestmark = pytest.mark.slow
 
@@ -56,9 +56,12 @@ def test_clean_run_matrix_has_every_branch_and_operation(clean_run: GateRun) -> 
     ],
 )
 def test_each_auth_defect_fails_the_gate_on_its_branch(
-    tmp_path: Path, defect: str, branch: str
+    tmp_path_factory: pytest.TempPathFactory, defect: str, branch: str
 ) -> None:
-    run = run_gate(tmp_path, "--defects", defect, select="suites/test_auth_branches.py")
+    # The same command as the reports' and the PoC round trip's tests: one run answers all.
+    run = shared_gate_run(
+        tmp_path_factory, "--defects", defect, select="suites/test_auth_branches.py"
+    )
     assert run.returncode == 1, run.output[-3000:]
     assert branch in run.branches("read-back"), run.branches()
     assert branch in run.branches("identity-probe")

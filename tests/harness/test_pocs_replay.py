@@ -27,7 +27,7 @@ from authfuzz.targets import load_target
 from testbed import runner
 from testbed.defects import DEFECT_NAMES
 from testbed.principals import ACCOUNTS
-from tests.harness.gate import REPO, run_gate, write_targets
+from tests.harness.gate import REPO, run_gate, shared_gate_run, write_targets
 
 pytestmark = pytest.mark.slow
 
@@ -333,14 +333,16 @@ def test_unreachable_target_is_exit_3(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_round_trip_finding_to_poc_file_to_repro(
-    tmp_path: Path, bed: Callable[[str], Bed], capsys: pytest.CaptureFixture[str]
+    tmp_path_factory: pytest.TempPathFactory,
+    bed: Callable[[str], Bed],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    gate = run_gate(
-        tmp_path, "--defects", "guest-fallthrough", select="suites/test_auth_branches.py"
+    gate = shared_gate_run(
+        tmp_path_factory, "--defects", "guest-fallthrough", select="suites/test_auth_branches.py"
     )
     assert gate.returncode == 1, gate.output[-3000:]
-    exported = tmp_path / "report" / "pocs"
-    assert f"replay    authfuzz repro {tmp_path / 'report'}/pocs/" in gate.output
+    exported = gate.report_dir / "pocs"
+    assert f"replay    authfuzz repro {gate.report_dir}/pocs/" in gate.output
     findings = [Finding.from_dict(f) for f in gate.findings()]
     assert findings
     for finding in findings:  # every finding of the suite became a file

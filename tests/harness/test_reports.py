@@ -31,7 +31,7 @@ from authfuzz.redaction import Redactor
 from authfuzz.reports import html_report, sarif_report
 from authfuzz.reports.view import ReportView
 from authfuzz.targets import load_target
-from tests.harness.gate import REPO, run_gate
+from tests.harness.gate import REPO, shared_gate_run
 
 PRINCIPALS = load_target(REPO / "targets.toml", "testbed").principals
 REDACTOR = Redactor.for_principals(PRINCIPALS)
@@ -710,9 +710,11 @@ def matrix_from_output(output: str) -> Matrix:
 
 
 @pytest.mark.slow
-def test_reports_from_a_real_guest_fallthrough_run(tmp_path: Path) -> None:
-    run = run_gate(
-        tmp_path, "--defects", "guest-fallthrough", select="suites/test_auth_branches.py"
+def test_reports_from_a_real_guest_fallthrough_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    run = shared_gate_run(
+        tmp_path_factory, "--defects", "guest-fallthrough", select="suites/test_auth_branches.py"
     )
     assert run.returncode == 1, run.output[-3000:]
     findings = [Finding.from_dict(data) for data in run.findings()]
