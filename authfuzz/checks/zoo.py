@@ -18,7 +18,7 @@ from typing import Any
 from authfuzz.branches import Api
 from authfuzz.client import ApiRequest, Purpose, send_write
 from authfuzz.not_checked import NotApplicableError, NotChecked
-from authfuzz.principals import Role
+from authfuzz.principals import Principal, Role
 from authfuzz.state import ReadBackError, Reader, new_nonce
 from authfuzz.vocabulary import REMOVAL_ORDER, RESOURCES, V1, unanswered_cause
 from authfuzz.workbench import Workbench
@@ -85,105 +85,18 @@ def zoo(bench: Workbench) -> Zoo:
 
 
 def _make(bench: Workbench) -> Zoo:
-    reader, prefix, nonce = bench.reader, bench.target.url_prefix, new_nonce()
-    canaries = bench.canaries()
-    made = Zoo(reader)
+    """One object of each provenance the engine's own canaries do not have."""
+    made, nonce = Zoo(bench.reader), new_nonce()
     with bench.client.purpose.of(Purpose.CANARY):
-        # through v1, by the trusted principal: v1 records no creator
-        release = _v1_create(
-            bench,
-            "release",
-            {
-                "name": f"authfuzz zoo v1 {nonce}",
-                "slug": f"authfuzz-zoo-v1-{nonce}",
-                "version": 3,
-                "is_published": False,
-                "show_on_download_page": False,
-            },
-        )
-        url = f"{prefix}ftp/authfuzz/zoo-v1-{nonce}/file.tgz"
-        file = _v1_create(
-            bench,
-            "release_file",
-            {
-                "name": f"authfuzz zoo v1 {nonce}",
-                "slug": f"authfuzz-zoo-v1-file-{nonce}",
-                "os": f"{V1}/os/{canaries.pk('os')}/",
-                "release": f"{V1}/release/{release}/",
-                "url": url,
-                "gpg_signature_file": f"{url}.asc",
-            },
-        )
-        made.objects["v1"] = {"release": release, "release_file": file}
-        # a legacy row: a name and a slug, every optional field at its default
-        legacy = _v1_create(
-            bench,
-            "release",
-            {"name": f"authfuzz zoo legacy {nonce}", "slug": f"authfuzz-zoo-legacy-{nonce}"},
-        )
-        legacy_file = _v1_create(
-            bench,
-            "release_file",
-            {
-                "slug": f"authfuzz-zoo-legacy-file-{nonce}",
-                "os": f"{V1}/os/{canaries.pk('os')}/",
-                "release": f"{V1}/release/{legacy}/",
-                "url": f"{prefix}ftp/authfuzz/zoo-legacy-{nonce}/file.tgz",
-            },
-        )
-        made.objects["legacy"] = {"release": legacy, "release_file": legacy_file}
-        # a published release (off the download page) whose file holds the download button
-        published = reader.create(
-            "release",
-            {
-                "name": f"authfuzz zoo published {nonce}",
-                "slug": f"authfuzz-zoo-published-{nonce}",
-                "version": 3,
-                "is_published": True,
-                "show_on_download_page": False,
-            },
-        )
-        holder_url = f"{prefix}ftp/authfuzz/zoo-published-{nonce}/installer.exe"
-        holder = reader.create(
-            "release_file",
-            {
-                "name": f"authfuzz zoo button {nonce}",
-                "slug": f"authfuzz-zoo-button-{nonce}",
-                "os": reader.url("os", canaries.pk("os")),
-                "release": published["resource_uri"],
-                "url": holder_url,
-                "gpg_signature_file": f"{holder_url}.asc",
-                "download_button": True,
-            },
-        )
-        made.objects["published"] = {
-            "release": pk_from_uri(published["resource_uri"]),
-            "release_file": pk_from_uri(holder["resource_uri"]),
-        }
-        # by another staff principal, through v2
-        other = next(
-            (
-                p
-                for p in bench.target.principals.with_role(Role.STAFF)
-                if p.name != bench.trusted.name and p.token
-            ),
-            None,
-        )
+        made.objects["v1"] = _through_v1(bench, nonce)
+        made.objects["legacy"] = _legacy_rows(bench, nonce)
+        made.objects["published"] = _button_holder(bench, nonce)
+        other = _other_staff(bench)
         if other is None:
             made.missing["other-staff"] = "needs a second staff principal with a token"
         else:
-            theirs = Reader(bench.client, other).create(
-                "release",
-                {
-                    "name": f"authfuzz zoo other {nonce}",
-                    "slug": f"authfuzz-zoo-other-{nonce}",
-                    "version": 3,
-                    "is_published": False,
-                    "show_on_download_page": False,
-                },
-            )
-            made.objects["other-staff"] = {"release": pk_from_uri(theirs["resource_uri"])}
-    seeded = _seeded(reader.world(), bench)
+            made.objects["other-staff"] = _theirs(bench, other, nonce)
+    seeded = _seeded(bench.reader.world(), bench)
     if seeded:
         made.seeded = seeded
     else:
@@ -191,6 +104,109 @@ def _make(bench: Workbench) -> Zoo:
             "the target held no release, file or OS of its own when the run began"
         )
     return made
+
+
+def _through_v1(bench: Workbench, nonce: str) -> dict[str, int]:
+    """A release and its file made through v1 by the trusted principal: v1 records no creator."""
+    prefix, os_pk = bench.target.url_prefix, bench.canaries().pk("os")
+    release = _v1_create(
+        bench,
+        "release",
+        {
+            "name": f"authfuzz zoo v1 {nonce}",
+            "slug": f"authfuzz-zoo-v1-{nonce}",
+            "version": 3,
+            "is_published": False,
+            "show_on_download_page": False,
+        },
+    )
+    url = f"{prefix}ftp/authfuzz/zoo-v1-{nonce}/file.tgz"
+    file = _v1_create(
+        bench,
+        "release_file",
+        {
+            "name": f"authfuzz zoo v1 {nonce}",
+            "slug": f"authfuzz-zoo-v1-file-{nonce}",
+            "os": f"{V1}/os/{os_pk}/",
+            "release": f"{V1}/release/{release}/",
+            "url": url,
+            "gpg_signature_file": f"{url}.asc",
+        },
+    )
+    return {"release": release, "release_file": file}
+
+
+def _legacy_rows(bench: Workbench, nonce: str) -> dict[str, int]:
+    """A legacy row: a name and a slug, every optional field at its default."""
+    prefix, os_pk = bench.target.url_prefix, bench.canaries().pk("os")
+    legacy = _v1_create(
+        bench,
+        "release",
+        {"name": f"authfuzz zoo legacy {nonce}", "slug": f"authfuzz-zoo-legacy-{nonce}"},
+    )
+    legacy_file = _v1_create(
+        bench,
+        "release_file",
+        {
+            "slug": f"authfuzz-zoo-legacy-file-{nonce}",
+            "os": f"{V1}/os/{os_pk}/",
+            "release": f"{V1}/release/{legacy}/",
+            "url": f"{prefix}ftp/authfuzz/zoo-legacy-{nonce}/file.tgz",
+        },
+    )
+    return {"release": legacy, "release_file": legacy_file}
+
+
+def _button_holder(bench: Workbench, nonce: str) -> dict[str, int]:
+    """A published release (off the download page) whose file holds the download button."""
+    reader, prefix = bench.reader, bench.target.url_prefix
+    published = reader.create(
+        "release",
+        {
+            "name": f"authfuzz zoo published {nonce}",
+            "slug": f"authfuzz-zoo-published-{nonce}",
+            "version": 3,
+            "is_published": True,
+            "show_on_download_page": False,
+        },
+    )
+    holder_url = f"{prefix}ftp/authfuzz/zoo-published-{nonce}/installer.exe"
+    holder = reader.create(
+        "release_file",
+        {
+            "name": f"authfuzz zoo button {nonce}",
+            "slug": f"authfuzz-zoo-button-{nonce}",
+            "os": reader.url("os", bench.canaries().pk("os")),
+            "release": published["resource_uri"],
+            "url": holder_url,
+            "gpg_signature_file": f"{holder_url}.asc",
+            "download_button": True,
+        },
+    )
+    return {
+        "release": pk_from_uri(published["resource_uri"]),
+        "release_file": pk_from_uri(holder["resource_uri"]),
+    }
+
+
+def _other_staff(bench: Workbench) -> Principal | None:
+    staff = bench.target.principals.with_role(Role.STAFF)
+    return next((p for p in staff if p.name != bench.trusted.name and p.token), None)
+
+
+def _theirs(bench: Workbench, other: Principal, nonce: str) -> dict[str, int]:
+    """A release made by another staff principal, through v2."""
+    theirs = Reader(bench.client, other).create(
+        "release",
+        {
+            "name": f"authfuzz zoo other {nonce}",
+            "slug": f"authfuzz-zoo-other-{nonce}",
+            "version": 3,
+            "is_published": False,
+            "show_on_download_page": False,
+        },
+    )
+    return {"release": pk_from_uri(theirs["resource_uri"])}
 
 
 def _v1_create(bench: Workbench, resource: str, body: dict[str, Any]) -> int:
