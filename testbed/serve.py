@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import json
 import os
 import shutil
@@ -176,6 +177,9 @@ def _serve(args: argparse.Namespace, defects: frozenset[str], database: ScratchD
     # Installed before readiness is announced, so an immediate SIGTERM still cleans up.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # Django, the apps and the URL table live as long as the server: out of the collector's
+    # sight, a full collection walks only what requests create.
+    gc.freeze()
     try:
         _announce(args, defects, database, server.effective_port, "waitress")
         server.run()
