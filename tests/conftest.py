@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# Plugins of the development extras that no gate run needs (see the module docstring).
+NOT_IN_A_USERS_INSTALL = ("benchmark", "pytest_cov", "anyio")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
@@ -38,3 +41,17 @@ def _own_spend_journal() -> Iterator[None]:
                 os.environ.pop("AUTHFUZZ_JOURNAL", None)
             else:
                 os.environ["AUTHFUZZ_JOURNAL"] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _children_load_a_users_plugins() -> Iterator[None]:
+    before = os.environ.get("PYTEST_ADDOPTS")
+    lean = " ".join(f"-p no:{name}" for name in NOT_IN_A_USERS_INSTALL)
+    os.environ["PYTEST_ADDOPTS"] = f"{before} {lean}" if before else lean
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTEST_ADDOPTS", None)
+        else:
+            os.environ["PYTEST_ADDOPTS"] = before
