@@ -20,10 +20,14 @@ from pathlib import Path
 
 from django.conf import settings
 
-from testbed.password_hashes import cache_file
-
 _PACKAGES = ("django", "djangorestframework", "django-tastypie")
 _MIGRATIONS = Path(__file__).resolve().parent / "downloads" / "migrations"
+
+
+def cache_directory() -> Path:
+    """The user's own cache directory, never a shared temporary one another user could fill."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "authfuzz"
 
 
 def template_path() -> Path:
@@ -33,7 +37,7 @@ def template_path() -> Path:
         digest.update(f"{package}={version(package)}".encode())
     for migration in sorted(_MIGRATIONS.glob("*.py")):
         digest.update(migration.name.encode() + migration.read_bytes())
-    return cache_file().parent / f"testbed-migrated-{digest.hexdigest()[:16]}.sqlite3"
+    return cache_directory() / f"testbed-migrated-{digest.hexdigest()[:16]}.sqlite3"
 
 
 def copy_template(database_file: str) -> bool:

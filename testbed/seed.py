@@ -14,7 +14,6 @@ from rest_framework.authtoken.models import Token
 from tastypie.models import ApiKey
 
 from testbed.downloads.models import OS, Release, ReleaseFile
-from testbed.password_hashes import password_hash
 from testbed.principals import ACCOUNTS
 
 PUBLISHED_SLUG = "python-3140"
@@ -27,14 +26,12 @@ def seed() -> None:
     for account in ACCOUNTS:
         user = user_model.objects.create_user(
             username=account.username,
-            password=None,
+            password=account.password,
             email=f"{account.username}@testbed.invalid",
             is_staff=account.is_staff,
             is_superuser=account.is_superuser,
             is_active=account.is_active,
         )
-        user.password = password_hash(account.name, account.password)
-        user.save(update_fields=["password"])
         ApiKey.objects.update_or_create(user=user, defaults={"key": account.api_key})
         Token.objects.filter(user=user).delete()
         Token.objects.create(user=user, key=account.token)

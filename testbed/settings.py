@@ -46,6 +46,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
+# Django's PBKDF2 at fewer rounds (testbed/hashing.py says why).
+PASSWORD_HASHERS = ["testbed.hashing.FewerRoundsPBKDF2PasswordHasher"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
