@@ -13,5 +13,5 @@ from __future__ import annotations
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 
-class FewerRoundsPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+class FewerRoundsPBKDF2PasswordHasher(PBKDF2PasswordHasher):  # type: ignore[misc]
     iterations = 10_000
