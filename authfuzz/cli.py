@@ -124,10 +124,9 @@ def internal_error(command: str, error: Exception) -> str:
     """
     line = f"authfuzz {command}: internal error: {type(error).__name__}: {error}"
     if os.environ.get("AUTHFUZZ_DEBUG"):
-        line += "\n" + "".join(traceback.format_exception(error))
-    else:
-        line += " (AUTHFUZZ_DEBUG=1 shows the traceback)"
-    return scrub_unknown_secrets(line)
+        return scrub_unknown_secrets(line + "\n" + "".join(traceback.format_exception(error)))
+    # The hint is ours and holds no secret; scrubbed with the rest, its long name was masked.
+    return scrub_unknown_secrets(line) + " (AUTHFUZZ_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

@@ -157,4 +157,6 @@ def test_an_internal_error_of_the_cli_masks_anything_like_a_secret(
         text = internal_error("repro", error)
         assert text.startswith("authfuzz repro: internal error: ValueError: bad header ApiKey")
         assert not Redactor.for_principals(PRINCIPALS).contains_secret(text)
+        if not debug:  # the way to the traceback is readable, not masked as a secret
+            assert text.endswith(" (AUTHFUZZ_DEBUG=1 shows the traceback)"), text
     assert "Traceback" in text
