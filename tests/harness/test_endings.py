@@ -75,6 +75,9 @@ def _launch(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path, Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AUTHFUZZ_"))}
     env["TMPDIR"] = str(tmpdir)
     env["AUTHFUZZ_JOURNAL"] = str(tmp_path / "spend.json")
+    # An internal error (a bug, never a verdict) then shows its masked traceback in the
+    # failure: one seen once under a mid-run SIGINT showed only its last line.
+    env["AUTHFUZZ_DEBUG"] = "1"
     process = subprocess.Popen(
         command,
         cwd=REPO,
