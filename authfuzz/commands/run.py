@@ -14,6 +14,7 @@ import pytest
 
 from authfuzz.layout import SUITES
 from authfuzz.plugin import options
+from authfuzz.secrecy import scrub_unknown_secrets
 from authfuzz.signals import SignalWatch
 from authfuzz.targets import TargetsFileError, resolve_target
 from authfuzz.verdict import DecidedExit, Ending, Verdict
@@ -78,6 +79,10 @@ def main(argv: list[str]) -> int:
         code = int(pytest.main(pytest_args + args.pytest_args, plugins=[decided]))
     except KeyboardInterrupt:  # before pytest could catch it
         code = int(pytest.ExitCode.INTERRUPTED)
+    except Exception as error:
+        if decided.code is None:
+            raise
+        return _crashed_after_deciding(decided.code, error)
     finally:
         signals.restore()
     if decided.code is not None:
@@ -98,6 +103,22 @@ def _junit_path(pytest_args: list[str]) -> Path | None:
         if arg in ("--junitxml", "--junit-xml") and at + 1 < len(pytest_args):
             return Path(pytest_args[at + 1])
     return None
+
+
+def _crashed_after_deciding(code: int, error: Exception) -> int:
+    """pytest failed after the gate had decided and written its reports.
+
+    Seen once: pytest's own Ctrl-C report (``pytest_keyboard_interrupt`` formatting the
+    interrupted traceback) raised on a frame without a line number, after the run had ended
+    INCOMPLETE. A verdict that is not a pass stands, since the reports already say it; a pass
+    does not, since a crash is never a clean run.
+    """
+    print(
+        scrub_unknown_secrets(
+            f"authfuzz run: pytest failed after the verdict: {type(error).__name__}: {error}"
+        )
+    )
+    return Verdict.ERROR.exit_code if code == Verdict.PASS.exit_code else code
 
 
 def _undecided(code: int, signal_name: str) -> Ending:

@@ -8,6 +8,7 @@ that is enough for a finding (guest-fallthrough is visible to a probe).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,27 @@ def test_a_suite_after_the_double_dash_narrows_the_run(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-2000:]
     assert "test_auth_branches" not in run.stdout
     assert "2 passed" in run.stdout.splitlines()[-1], run.stdout[-500:]
+
+
+@pytest.mark.parametrize(
+    ("defects", "code"),
+    [((), 6), (("--defects", "guest-fallthrough"), 1)],
+    ids=["a-pass-becomes-error", "a-fail-stands"],
+)
+def test_pytest_failing_after_the_verdict_never_passes(
+    tmp_path: Path, defects: tuple[str, ...], code: int
+) -> None:
+    """pytest's own reporting failing after the gate decided (as its Ctrl-C report once did):
+    a decided FAIL stands, a decided PASS becomes ERROR, and either says why in one line."""
+    (tmp_path / "crash_after_verdict.py").write_text(
+        "def pytest_unconfigure(config):\n    raise TypeError('after the verdict')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "authfuzz.cli", "run", "--report-dir", str(tmp_path / "r"),
+         *defects, "--", "-k", "test_identity_probe", "-p", "crash_after_verdict"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert run.returncode == code, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "pytest failed after the verdict: TypeError: after the verdict" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
