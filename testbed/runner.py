@@ -24,6 +24,7 @@ from typing import Any
 
 from testbed.database import ScratchDatabase
 from testbed.defects import parse_defects
+from testbed.direct import DirectConnection
 
 
 class TestbedStartError(RuntimeError):
@@ -38,6 +39,11 @@ class TestbedInfo:
     defects: frozenset[str]
     database: ScratchDatabase
     request_log: Path | None
+    # the harness's own reads and plants, one kept connection (testbed/direct.py says why)
+    direct: DirectConnection = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direct", DirectConnection(self.database))
 
     def logged_requests(self) -> list[dict[str, Any]]:
         """Every request the testbed has answered so far (method, override, path, status)."""
@@ -127,6 +133,8 @@ class Testbed:
         return self.info
 
     def stop(self) -> None:
+        if self.info is not None:
+            self.info.direct.close()  # before the server drops the database
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             _signal_group(process.pid, signal.SIGTERM)

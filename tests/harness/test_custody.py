@@ -64,7 +64,7 @@ EXTRA_FILES = [
 
 def database_state(info: TestbedInfo) -> dict[str, dict[str, dict[str, Any]]]:
     """Every row of the three tables by slug, references as slugs, ids and timestamps aside."""
-    with info.database.connect() as connection:
+    with info.direct.transaction() as connection:
         cursor = connection.cursor()
         slugs: dict[str, dict[Any, str]] = {}
         rows: dict[str, dict[str, dict[str, Any]]] = {}

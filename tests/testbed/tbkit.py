@@ -4,7 +4,7 @@ Kept in a plain module, not in conftest.py, because parametrize tables are built
 time. The name is deliberately unusual so it cannot shadow another test directory's helper.
 
 Everything that checks whether a write happened reads the scratch database directly
-(``info.database.connect()``), never through the API under test.
+(``info.direct``, one kept connection per testbed), never through the API under test.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def query(info: TestbedInfo, statement: str, params: Iterable[Any] = ()) -> list
     propagates: a traceback kept by ``pytest.raises`` would otherwise keep an unfinished
     SQLite statement, and with it the write lock, alive.
     """
-    with info.database.connect() as conn:
+    with info.direct.transaction() as conn:
         cursor = conn.cursor()
         try:
             cursor.execute(_sql(info, statement), tuple(params))
@@ -202,7 +202,7 @@ def execute(info: TestbedInfo, statement: str, params: Iterable[Any] = ()) -> No
 
 def snapshot(info: TestbedInfo) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the three downloads tables, in id order."""
-    with info.database.connect() as conn:
+    with info.direct.transaction() as conn:
         cursor = conn.cursor()
         result = {}
         for table in SNAPSHOT_TABLES:
@@ -281,7 +281,7 @@ def plant_release_file(info: TestbedInfo, **overrides: Any) -> int:
 
 
 def row(info: TestbedInfo, table: str, pk: int) -> dict[str, Any] | None:
-    with info.database.connect() as conn:
+    with info.direct.transaction() as conn:
         cursor = conn.cursor()
         cursor.execute(_sql(info, f"SELECT * FROM {table} WHERE id = ?"), (pk,))
         found = cursor.fetchone()
