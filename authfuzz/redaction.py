@@ -18,6 +18,7 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from authfuzz.principals import Principals
 
@@ -54,18 +55,33 @@ class Redactor:
         text = self._mask_key_fragments(text)
         return _TOKEN.sub(self._mask_near_miss, text)
 
-    def _key_fragments(self) -> set[str]:
-        return {
+    # Computed once per redactor, not per string: a gate redacts every exchange it hands to
+    # Schemathesis, some thousands per run.
+    @cached_property
+    def _key_fragments(self) -> frozenset[str]:
+        return frozenset(
             secret[i : i + FRAGMENT].lower()
             for secret, placeholder in self.placeholders
             if placeholder.endswith(_KEY_KINDS)
             for i in range(len(secret) - FRAGMENT + 1)
-        }
+        )
+
+    @cached_property
+    def _shared_stretches(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Every MIN_SHARED-long stretch of the longer secrets, and the shorter secrets whole."""
+        lowered = [secret.lower() for secret, _ in self.placeholders]
+        stretches = frozenset(
+            secret[i : i + MIN_SHARED]
+            for secret in lowered
+            if len(secret) >= MIN_SHARED
+            for i in range(len(secret) - MIN_SHARED + 1)
+        )
+        return stretches, tuple(secret for secret in lowered if len(secret) < MIN_SHARED)
 
     def _fragment_mask(self, text: str) -> list[bool]:
         folded, origin = _folded(text)
         masked = [False] * len(text)
-        for fragment in self._key_fragments():
+        for fragment in self._key_fragments:
             start = folded.find(fragment)
             while start != -1:
                 for at in origin[start : start + FRAGMENT]:
@@ -99,16 +115,15 @@ class Redactor:
 
     def _shares_secret(self, value: str) -> bool:
         lowered = value.lower()
-        for secret, _ in self.placeholders:
-            secret_lower = secret.lower()
-            if len(secret_lower) < MIN_SHARED:
-                if secret_lower in lowered:
-                    return True
-                continue
-            for start in range(len(secret_lower) - MIN_SHARED + 1):
-                if secret_lower[start : start + MIN_SHARED] in lowered:
-                    return True
-        return False
+        stretches, short = self._shared_stretches
+        if any(secret in lowered for secret in short):
+            return True
+        if len(lowered) - MIN_SHARED < len(stretches):  # the value's stretches are fewer
+            return any(
+                lowered[i : i + MIN_SHARED] in stretches
+                for i in range(len(lowered) - MIN_SHARED + 1)
+            )
+        return any(stretch in lowered for stretch in stretches)
 
     def contains_secret(self, text: str) -> bool:
         """True if ``text`` holds any secret or a long stretch of one (used by tests)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authfuzz.client import ApiRequest, Client, render_curl
 from authfuzz.client.guard import ProductionGuardError, could_change_state
 from authfuzz.layout import DEFAULT_SPEC
 from authfuzz.principals import Principal, Principals, Role
-from authfuzz.redaction import FRAGMENT, Redactor
+from authfuzz.redaction import FRAGMENT, MIN_SHARED, Redactor
 from authfuzz.targets import DEFAULT_URL_PREFIX, Environment, Target
 
 KEY = "6ac8bf0c6b2be6850ac1e51abbfb3a85a328b1bc"
@@ -126,6 +128,39 @@ def test_redactor_keeps_ordinary_text() -> None:
     redactor = Redactor.for_principals(PRINCIPALS)
     text = "POST /api/v1/downloads/release_file/ name=authfuzz-1234abcd url=https://www.python.org/ftp/x.tgz"
     assert redactor.redact(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([KEY, TOKEN, "pw-of-admin-123", "k"]).flatmap(
+                lambda secret: st.integers(0, len(secret)).flatmap(
+                    lambda i: st.integers(i, len(secret)).map(lambda j: secret[i:j])
+                )
+            ),
+            st.text(alphabet="0123456789abcdefABCDEF-_./=+ ", max_size=12),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_shared_stretch_test_answers_as_its_definition(value: str) -> None:
+    """The redactor looks stretches up in a precomputed set; it must say exactly what the plain
+    definition says: some MIN_SHARED-long stretch of a secret, or a shorter secret whole, is
+    in the value (case aside)."""
+    extra = Principal("short", "short", Role.USER, api_key="k")
+    redactor = Redactor.for_principals(Principals((*PRINCIPALS, extra)))
+    lowered = value.lower()
+    expected = any(
+        secret.lower() in lowered
+        if len(secret) < MIN_SHARED
+        else any(
+            secret.lower()[i : i + MIN_SHARED] in lowered
+            for i in range(len(secret) - MIN_SHARED + 1)
+        )
+        for secret, _ in redactor.placeholders
+    )
+    assert redactor._shares_secret(value) == expected
 
 
 def test_curl_uses_environment_variables_for_secrets() -> None:
