@@ -108,10 +108,10 @@ def _junit_path(pytest_args: list[str]) -> Path | None:
 def _crashed_after_deciding(code: int, error: Exception) -> int:
     """pytest failed after the gate had decided and written its reports.
 
-    Seen once: pytest's own Ctrl-C report (``pytest_keyboard_interrupt`` formatting the
-    interrupted traceback) raised on a frame without a line number, after the run had ended
-    INCOMPLETE. A verdict that is not a pass stands, since the reports already say it; a pass
-    does not, since a crash is never a clean run.
+    Seen once: pytest's own Ctrl-C report raised on a frame without a line number, after the
+    run had ended INCOMPLETE (the plugin's ``pytest_keyboard_interrupt`` now leaves such frames
+    out; this stays for whatever else may fail that late). A verdict that is not a pass stands,
+    since the reports already say it; a pass does not, since a crash is never a clean run.
     """
     print(
         scrub_unknown_secrets(

@@ -156,3 +156,23 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     if redact is not None:
         scrub_report(report, redact)
     return report
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter formats the interrupt
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Leave out of Ctrl-C's traceback the frames Python gave no line number.
+
+    A signal can land on an instruction that has none (Python 3.11). pytest's report of the
+    interrupt formats every frame, and on such a frame it raised (TypeError, None - 1): an
+    interrupted run, reports written or not, ended as an internal error. The frame has no
+    source line to show, so nothing is lost.
+    """
+    excinfo.traceback = excinfo.traceback.filter(_has_line_number)
+
+
+def _has_line_number(entry: Any) -> bool:
+    try:
+        entry.lineno  # noqa: B018 - the property is the test
+    except TypeError:
+        return False
+    return True

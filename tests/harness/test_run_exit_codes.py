@@ -112,3 +112,36 @@ def test_pytest_failing_after_the_verdict_never_passes(
     assert run.returncode == code, run.stdout[-2000:] + run.stderr[-2000:]
     assert "pytest failed after the verdict: TypeError: after the verdict" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
+
+
+INTERRUPT_WITHOUT_A_LINE = """
+import sys
+import types
+
+
+def pytest_{hook}(session):
+    # Where a signal can land in Python 3.11: an instruction without a line number, so the
+    # KeyboardInterrupt's innermost frame has tb_lineno None.
+    lost = types.TracebackType(None, sys._getframe(), 10**6, -1)
+    raise KeyboardInterrupt().with_traceback(lost)
+"""
+
+
+@pytest.mark.parametrize("hook", ["sessionstart", "collection_finish"])
+def test_ctrl_c_landing_on_a_frame_without_a_line_is_incomplete(tmp_path: Path, hook: str) -> None:
+    """Seen in CI: Ctrl-C during start-up, and pytest's own report of it raised on such a frame
+    (TypeError), so the run ended as an internal error (exit 1) instead of INCOMPLETE."""
+    (tmp_path / "interrupt_without_a_line.py").write_text(
+        INTERRUPT_WITHOUT_A_LINE.format(hook=hook)
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "authfuzz.cli", "run", "--report-dir", str(tmp_path / "r"),
+         "--", "-k", "test_identity_probe", "-p", "interrupt_without_a_line"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode == 5, output[-2000:]
+    assert "KeyboardInterrupt" in output and "TypeError" not in output, output[-2000:]
+    summary = json.loads((tmp_path / "r" / "findings.json").read_text())["summary"]
+    assert summary["verdict"] == "incomplete", summary
