@@ -55,6 +55,12 @@ def _header(side: SideResult) -> list[str]:
     return _cell("", f"testbed with {side.name}") + _cell("", f"({when})" if when else "")
 
 
+def _verdict_without_findings(side: SideResult) -> str:
+    if side.returncode == 0:
+        return "PASS"
+    return "NOT CLEAN: see its reports" if side.not_clean else "FAIL: a check failed"
+
+
 def _column(side: SideResult) -> list[str]:
     lines = _header(side)
     lines.append("-" * COLUMN)
@@ -63,7 +69,7 @@ def _column(side: SideResult) -> list[str]:
     elif side.findings:
         lines += _cell("verdict", f"FAIL: {count(len(side.findings), 'finding')}")
     else:
-        lines += _cell("verdict", "PASS" if side.returncode == 0 else "FAIL: a check failed")
+        lines += _cell("verdict", _verdict_without_findings(side))
     code = "none (stopped)" if side.returncode is None else str(side.returncode)
     lines += _cell("exit code", code)
     if side.tests is not None:

@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from authfuzz.redaction import Redactor
+from authfuzz.verdict import Verdict
 
 CLEAN = "clean"
+# The gate's verdicts that judge the testbed; the others (refused, unreachable, incomplete,
+# error) say the gate could not finish its work on it.
+REACHED = frozenset(v.exit_code for v in (Verdict.PASS, Verdict.FAIL, Verdict.NOT_CLEAN))
 LOG_TAIL = 15
 
 # -- one side's result ----------------------------------------------------------------------
@@ -38,8 +42,19 @@ class SideResult:
 
     @property
     def ran(self) -> bool:
-        """The gate reached a verdict: exit 0 or 1 and a findings.json."""
-        return self.summary is not None and self.returncode in (0, 1)
+        """The gate reached a verdict on the testbed (PASS, FAIL, NOT CLEAN) and wrote
+        findings.json."""
+        return self.summary is not None and self.returncode in REACHED
+
+    @property
+    def not_clean(self) -> bool:
+        """Nothing found, but not every check reached its verdict."""
+        return self.ran and self.returncode == Verdict.NOT_CLEAN.exit_code
+
+    @property
+    def why(self) -> str:
+        """The gate's own reason for its verdict, as findings.json has it (redacted there)."""
+        return str((self.summary or {}).get("reason") or "")
 
     @property
     def passed(self) -> bool:
@@ -67,6 +82,9 @@ def verdict(clean: SideResult, defect: SideResult) -> tuple[int, str]:
             problems.append(
                 f"the clean testbed had {count(len(clean.findings), 'finding')} (false positives)"
             )
+        elif clean.not_clean:
+            why = f" ({clean.why})" if clean.why else ""
+            problems.append(f"the clean testbed ended NOT CLEAN{why}")
         else:
             problems.append(
                 f"the clean testbed failed the gate (exit {clean.returncode}) without findings"

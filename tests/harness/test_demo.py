@@ -135,6 +135,22 @@ def test_verdict_a_failed_check_on_clean_fails_the_demo() -> None:
     assert "failed the gate (exit 1) without findings" in line
 
 
+def test_verdict_a_not_clean_clean_side_fails_the_demo_and_says_why() -> None:
+    """NOT CLEAN on the clean testbed is a verdict the gate reached: the demonstration failed,
+    with the gate's own reason, in the table and the closing line; never "could not run"."""
+    summary = {"target": "testbed", "findings": 0, "seconds": 30.0, "verdict": "not clean",
+               "reason": "2 check(s) not checked"}  # fmt: skip
+    clean = SideResult("clean", 4, summary, (), seconds=31.0)
+    code, line = verdict(clean, CAUGHT)
+    assert code == 1
+    assert (
+        line == "demonstration failed: the clean testbed ended NOT CLEAN (2 check(s) not checked)."
+    )
+    table = side_by_side(clean, CAUGHT)
+    assert "NOT CLEAN: see its reports" in table and "DID NOT RUN" not in table
+    assert all(len(row) <= 80 for row in table.splitlines())
+
+
 def test_verdict_a_missed_defect_fails_the_demo() -> None:
     code, line = verdict(CLEAN_PASS, side("guest-fallthrough", 0, []))
     assert code == 1
